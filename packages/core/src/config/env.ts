@@ -1,0 +1,250 @@
+import type { Attributes, BatchOptions, Sampler, SpanLimits } from '../types';
+import { samplerFromEnv } from '../sampling/head';
+import { DEFAULT_BATCH, DEFAULT_SPAN_LIMITS, MAX_TIMER_MS } from './defaults';
+import { warnOnce } from './warn';
+
+/** OTLP export settings from the environment. */
+export interface OtlpEnvConfig {
+  /** `OTEL_EXPORTER_OTLP_ENDPOINT`: base URL, `/v1/traces` to be appended by the exporter. */
+  endpoint?: string;
+  /** `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`: full URL, used as is. */
+  tracesEndpoint?: string;
+  /** `OTEL_EXPORTER_OTLP_HEADERS` overlaid with `OTEL_EXPORTER_OTLP_TRACES_HEADERS`, percent-decoded. */
+  headers: Record<string, string>;
+  protocol: 'http/protobuf' | 'http/json';
+}
+
+/** What the `OTEL_*` environment variables configure. Invalid values are reported and left out. */
+export interface EnvConfig {
+  serviceName?: string;
+  resourceAttributes: Attributes;
+  disabled: boolean;
+  sampler?: Sampler;
+  /** Exporter names (`console`, `otlp`); `[]` for `none`; undefined when not set. */
+  exporters?: string[];
+  otlp: OtlpEnvConfig;
+  batch: BatchOptions;
+  limits: SpanLimits;
+  captureContent?: boolean;
+}
+
+/** Exporter names accepted in `OTEL_TRACES_EXPORTER`. */
+export const ENV_EXPORTER_NAMES: readonly string[] = Object.freeze(['console', 'otlp', 'none']);
+
+type Env = Record<string, string | undefined>;
+
+/** A variable's value, trimmed; empty (or blank) counts as unset, as the OpenTelemetry spec says. */
+function get(env: Env, name: string): string | undefined {
+  const raw = env[name];
+  if (typeof raw !== 'string') return undefined;
+  const value = raw.trim();
+  return value === '' ? undefined : value;
+}
+
+// Keyed by variable, value and message: each distinct problem is reported once per process.
+function warnEnv(name: string, value: string, message: string): void {
+  warnOnce(`env:${name}=${value}\n${message}`, message);
+}
+
+function defaultText(n: number): string {
+  return n === Infinity ? 'the default (no limit)' : `the default ${n}`;
+}
+
+/**
+ * A non-negative (or, with `positive`, at least 1) decimal integer. Anything else (fractions,
+ * signs, exponents, hex) is reported with the fallback that will be used instead.
+ */
+function readInt(env: Env, name: string, fallbackText: string, positive = false, max = Infinity): number | undefined {
+  const value = get(env, name);
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (/^\d+$/.test(value) && Number.isSafeInteger(n) && (!positive || n >= 1) && n <= max) return n;
+  const kind =
+    (positive ? 'a positive integer' : 'a non-negative integer') + (max < Infinity ? ` up to ${max}` : '');
+  warnEnv(name, value, `${name}=${JSON.stringify(env[name])} is not ${kind}; using ${fallbackText}`);
+  return undefined;
+}
+
+function readBool(env: Env, name: string, fallback: boolean): boolean | undefined {
+  const value = get(env, name);
+  if (value === undefined) return undefined;
+  const lower = value.toLowerCase();
+  if (lower === 'true') return true;
+  if (lower === 'false') return false;
+  warnEnv(name, value, `${name}=${JSON.stringify(env[name])} is not true or false; using the default ${fallback}`);
+  return undefined;
+}
+
+function percentDecode(text: string): string | undefined {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Parse a W3C-Baggage-like `key=value,key2=value2` list, percent-decoding keys and values.
+ * Bad entries are reported and skipped. With `secret`, reports name the entry by position only:
+ * header values carry API keys and must not reach the logs.
+ */
+function readPairs(env: Env, name: string, secret: boolean): Record<string, string> {
+  const out: Record<string, string> = {};
+  const value = get(env, name);
+  if (value === undefined) return out;
+  const entries = value.split(',');
+  entries.forEach((entry, i) => {
+    const trimmed = entry.trim();
+    if (trimmed === '') return;
+    const eq = trimmed.indexOf('=');
+    const rawKey = eq > 0 ? trimmed.slice(0, eq).trim() : '';
+    const key = rawKey === '' ? undefined : percentDecode(rawKey);
+    const val = eq > 0 ? percentDecode(trimmed.slice(eq + 1).trim()) : undefined;
+    // `__proto__` would set the prototype of the result instead of a key.
+    if (key === undefined || key === '' || key === '__proto__' || val === undefined) {
+      const what = secret
+        ? `entry ${i + 1}${key ? ` (${JSON.stringify(key)})` : ''}`
+        : `entry ${JSON.stringify(trimmed)}`;
+      warnEnv(name, value, `${name} has an invalid ${what} (expected key=value, percent-encoded); it is skipped`);
+      return;
+    }
+    out[key] = val;
+  });
+  return out;
+}
+
+function readUrl(env: Env, name: string): string | undefined {
+  const value = get(env, name);
+  if (value === undefined) return undefined;
+  let ok = false;
+  try {
+    const url = new URL(value);
+    ok = url.protocol === 'http:' || url.protocol === 'https:';
+  } catch {
+    ok = false;
+  }
+  if (ok) return value;
+  warnEnv(name, value, `${name}=${JSON.stringify(env[name])} is not an http(s) URL; it is ignored`);
+  return undefined;
+}
+
+function readProtocol(env: Env, name: string, fallbackText: string): 'http/protobuf' | 'http/json' | undefined {
+  const value = get(env, name);
+  if (value === undefined) return undefined;
+  const lower = value.toLowerCase();
+  if (lower === 'http/protobuf' || lower === 'http/json') return lower;
+  warnEnv(
+    name,
+    value,
+    `${name}=${JSON.stringify(env[name])} is not supported (use http/protobuf or http/json); using ${fallbackText}`,
+  );
+  return undefined;
+}
+
+function readExporters(env: Env): string[] | undefined {
+  const name = 'OTEL_TRACES_EXPORTER';
+  const value = get(env, name);
+  if (value === undefined) return undefined;
+  const names: string[] = [];
+  let none = false;
+  for (const part of value.split(',')) {
+    const n = part.trim().toLowerCase();
+    if (n === '') continue;
+    if (n === 'none') {
+      none = true;
+    } else if (!ENV_EXPORTER_NAMES.includes(n)) {
+      warnEnv(name, value, `${name} names an unknown exporter ${JSON.stringify(n)} (known: ${ENV_EXPORTER_NAMES.join(', ')}); it is ignored`);
+    } else if (!names.includes(n)) {
+      names.push(n);
+    }
+  }
+  if (none) {
+    // As OpenTelemetry JS: "none" anywhere in the list turns exporting off.
+    if (names.length > 0) warnEnv(name, value, `${name}=${JSON.stringify(env[name])} contains "none"; no exporter is configured`);
+    return [];
+  }
+  return names.length > 0 ? names : undefined;
+}
+
+/** Span-specific variable, else the general one, else the OpenTelemetry default. */
+function readLimit(env: Env, specific: string, general: string | undefined, dflt: number): number | undefined {
+  let generalValue: number | undefined;
+  if (general !== undefined) generalValue = readInt(env, general, defaultText(dflt));
+  const fallback = generalValue !== undefined ? `${general}=${generalValue}` : defaultText(dflt);
+  return readInt(env, specific, fallback) ?? generalValue;
+}
+
+/**
+ * Read the `OTEL_*` variables Tracewire understands. Called once at setup; each invalid value is
+ * reported once on stderr with the variable's name and the default used, and left out of the result.
+ * https://opentelemetry.io/docs/specs/otel/configuration/sdk-environment-variables/
+ */
+export function readEnv(env: NodeJS.ProcessEnv = process.env): EnvConfig {
+  const e = env as Env;
+  const samplerName = get(e, 'OTEL_TRACES_SAMPLER');
+  const sampler =
+    samplerName === undefined
+      ? undefined
+      : samplerFromEnv(samplerName, get(e, 'OTEL_TRACES_SAMPLER_ARG'), (m) => warnOnce(m, m));
+
+  const batch: BatchOptions = {};
+  const queue = readInt(e, 'OTEL_BSP_MAX_QUEUE_SIZE', defaultText(DEFAULT_BATCH.maxQueueSize), true);
+  const size = readInt(e, 'OTEL_BSP_MAX_EXPORT_BATCH_SIZE', defaultText(DEFAULT_BATCH.maxExportBatchSize), true);
+  const delay = readInt(e, 'OTEL_BSP_SCHEDULE_DELAY', defaultText(DEFAULT_BATCH.scheduledDelayMillis), false, MAX_TIMER_MS);
+  const timeout = readInt(e, 'OTEL_BSP_EXPORT_TIMEOUT', defaultText(DEFAULT_BATCH.exportTimeoutMillis), false, MAX_TIMER_MS);
+  if (queue !== undefined) batch.maxQueueSize = queue;
+  if (size !== undefined) batch.maxExportBatchSize = size;
+  if (delay !== undefined) batch.scheduledDelayMillis = delay;
+  if (timeout !== undefined) batch.exportTimeoutMillis = timeout;
+
+  const limits: SpanLimits = {};
+  const d = DEFAULT_SPAN_LIMITS;
+  const set = <K extends keyof SpanLimits>(key: K, v: number | undefined): void => {
+    if (v !== undefined) limits[key] = v;
+  };
+  set('attributeCountLimit', readLimit(e, 'OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT', 'OTEL_ATTRIBUTE_COUNT_LIMIT', d.attributeCountLimit));
+  set(
+    'attributeValueLengthLimit',
+    readLimit(e, 'OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT', 'OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT', d.attributeValueLengthLimit),
+  );
+  set('eventCountLimit', readLimit(e, 'OTEL_SPAN_EVENT_COUNT_LIMIT', undefined, d.eventCountLimit));
+  set('linkCountLimit', readLimit(e, 'OTEL_SPAN_LINK_COUNT_LIMIT', undefined, d.linkCountLimit));
+  set('attributePerEventCountLimit', readLimit(e, 'OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT', undefined, d.attributePerEventCountLimit));
+  set('attributePerLinkCountLimit', readLimit(e, 'OTEL_LINK_ATTRIBUTE_COUNT_LIMIT', undefined, d.attributePerLinkCountLimit));
+
+  const generalProtocol = readProtocol(e, 'OTEL_EXPORTER_OTLP_PROTOCOL', 'the default http/protobuf');
+  const protocol =
+    readProtocol(
+      e,
+      'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL',
+      generalProtocol ? `OTEL_EXPORTER_OTLP_PROTOCOL=${generalProtocol}` : 'the default http/protobuf',
+    ) ??
+    generalProtocol ??
+    'http/protobuf';
+
+  const result: EnvConfig = {
+    resourceAttributes: readPairs(e, 'OTEL_RESOURCE_ATTRIBUTES', false),
+    disabled: readBool(e, 'OTEL_SDK_DISABLED', false) ?? false,
+    otlp: {
+      headers: {
+        ...readPairs(e, 'OTEL_EXPORTER_OTLP_HEADERS', true),
+        ...readPairs(e, 'OTEL_EXPORTER_OTLP_TRACES_HEADERS', true),
+      },
+      protocol,
+    },
+    batch,
+    limits,
+  };
+  const serviceName = get(e, 'OTEL_SERVICE_NAME');
+  if (serviceName !== undefined) result.serviceName = serviceName;
+  if (sampler !== undefined) result.sampler = sampler;
+  const exporters = readExporters(e);
+  if (exporters !== undefined) result.exporters = exporters;
+  const endpoint = readUrl(e, 'OTEL_EXPORTER_OTLP_ENDPOINT');
+  if (endpoint !== undefined) result.otlp.endpoint = endpoint;
+  const tracesEndpoint = readUrl(e, 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT');
+  if (tracesEndpoint !== undefined) result.otlp.tracesEndpoint = tracesEndpoint;
+  const capture = readBool(e, 'OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT', false);
+  if (capture !== undefined) result.captureContent = capture;
+  return result;
+}

@@ -1,0 +1,182 @@
+import type { Exporter, FinishedTrace } from '../types';
+import { suppressTracing } from '../context/storage';
+import { logThrottled } from '../config/warn';
+
+export interface ResolvedBatch {
+  maxQueueSize: number;
+  maxExportBatchSize: number;
+  scheduledDelayMillis: number;
+  exportTimeoutMillis: number;
+}
+
+export interface ExporterCounters {
+  exported: number;
+  failed: number;
+  timeouts: number;
+  queued: number;
+  dropped: number;
+}
+
+const TIMED_OUT = Symbol('timed out');
+
+/**
+ * One exporter with its own bounded queue and at most one export in flight, so a throwing,
+ * rejecting or hanging exporter only ever delays itself (OpenTelemetry BatchSpanProcessorBase,
+ * one per exporter). Exports run off the request path, with tracing suppressed.
+ */
+class ExporterWorker {
+  private queue: FinishedTrace[] = [];
+  private inFlight: Promise<void> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private kick: NodeJS.Immediate | undefined;
+  readonly counters: ExporterCounters = { exported: 0, failed: 0, timeouts: 0, queued: 0, dropped: 0 };
+
+  constructor(
+    readonly exporter: Exporter,
+    private readonly opts: ResolvedBatch,
+    private readonly onDrop: (reason: string) => void,
+  ) {}
+
+  enqueue(trace: FinishedTrace): void {
+    if (this.queue.length >= this.opts.maxQueueSize) {
+      this.counters.dropped++;
+      this.onDrop('queue_full');
+      return;
+    }
+    this.queue.push(trace);
+    this.counters.queued = this.queue.length;
+    if (this.queue.length >= this.opts.maxExportBatchSize) this.scheduleNow();
+    else if (this.timer === undefined && this.kick === undefined) {
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        this.pump();
+      }, this.opts.scheduledDelayMillis);
+      this.timer.unref();
+    }
+  }
+
+  private scheduleNow(): void {
+    if (this.kick !== undefined || this.inFlight) return;
+    // setImmediate, not a direct call: the exporter must never run on the request's stack.
+    this.kick = setImmediate(() => {
+      this.kick = undefined;
+      this.pump();
+    });
+    this.kick.unref();
+  }
+
+  /** Starts the next batch unless one is in flight; re-arms itself while work remains. */
+  private pump(): void {
+    if (this.inFlight || this.queue.length === 0) return;
+    if (this.timer !== undefined) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    this.inFlight = this.exportBatch().finally(() => {
+      this.inFlight = undefined;
+      if (this.queue.length >= this.opts.maxExportBatchSize) this.scheduleNow();
+      else if (this.queue.length > 0 && this.timer === undefined) {
+        this.timer = setTimeout(() => {
+          this.timer = undefined;
+          this.pump();
+        }, this.opts.scheduledDelayMillis);
+        this.timer.unref();
+      }
+    });
+  }
+
+  private async exportBatch(): Promise<void> {
+    const batch = this.queue.splice(0, this.opts.maxExportBatchSize);
+    this.counters.queued = this.queue.length;
+    const name = this.exporter.name;
+    let timeout: NodeJS.Timeout | undefined;
+    try {
+      const attempt = suppressTracing(() => Promise.resolve().then(() => this.exporter.export(batch)));
+      const limit = new Promise<typeof TIMED_OUT>((resolve) => {
+        timeout = setTimeout(() => resolve(TIMED_OUT), this.opts.exportTimeoutMillis);
+        timeout.unref();
+      });
+      // A late rejection of a timed-out attempt must not become an unhandled rejection.
+      attempt.catch(() => undefined);
+      const result = await Promise.race([attempt, limit]);
+      if (result === TIMED_OUT) {
+        this.counters.timeouts++;
+        this.counters.failed += batch.length;
+        logThrottled(`export-timeout:${name}`, `exporter "${name}" did not finish within ${this.opts.exportTimeoutMillis} ms; ${batch.length} trace(s) counted as failed`);
+      } else {
+        this.counters.exported += batch.length;
+      }
+    } catch (err) {
+      this.counters.failed += batch.length;
+      logThrottled(`export-error:${name}`, `exporter "${name}" failed: ${err instanceof Error ? err.message : String(err)}; ${batch.length} trace(s) counted as failed`);
+    } finally {
+      if (timeout !== undefined) clearTimeout(timeout);
+    }
+  }
+
+  /** Exports everything queued, batch after batch, then waits for the last one. */
+  async flush(): Promise<void> {
+    if (this.kick !== undefined) {
+      clearImmediate(this.kick);
+      this.kick = undefined;
+    }
+    for (;;) {
+      if (this.inFlight) await this.inFlight;
+      else if (this.queue.length > 0) this.pump();
+      else break;
+    }
+    if (this.timer !== undefined) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    await this.callOptional('forceFlush');
+  }
+
+  async callOptional(method: 'forceFlush' | 'shutdown'): Promise<void> {
+    const fn = this.exporter[method];
+    if (typeof fn !== 'function') return;
+    try {
+      await suppressTracing(() => Promise.resolve().then(() => fn.call(this.exporter)));
+    } catch (err) {
+      logThrottled(`export-${method}:${this.exporter.name}`, `exporter "${this.exporter.name}" ${method}() failed: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+}
+
+/** Fans finished traces out to every exporter's worker. */
+export class ExportPipeline {
+  private readonly workers: ExporterWorker[];
+
+  constructor(exporters: Exporter[], opts: ResolvedBatch, onDrop: (reason: string) => void) {
+    this.workers = exporters.map((e) => new ExporterWorker(e, opts, onDrop));
+  }
+
+  get size(): number {
+    return this.workers.length;
+  }
+
+  submit(trace: FinishedTrace): void {
+    for (let i = 0; i < this.workers.length; i++) this.workers[i].enqueue(trace);
+  }
+
+  async forceFlush(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.flush()));
+  }
+
+  async shutdown(): Promise<void> {
+    await Promise.all(this.workers.map(async (w) => {
+      await w.flush();
+      await w.callOptional('shutdown');
+    }));
+  }
+
+  counters(): Record<string, ExporterCounters> {
+    const out: Record<string, ExporterCounters> = {};
+    for (const w of this.workers) {
+      let key = w.exporter.name;
+      for (let i = 2; key in out; i++) key = `${w.exporter.name}#${i}`;
+      out[key] = { ...w.counters };
+    }
+    return out;
+  }
+}

@@ -1,0 +1,295 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Attributes, Span } from '../types';
+import { NonRecordingSpan } from '../trace/span';
+import { runWithSpan } from '../context/storage';
+import { extractContext } from '../propagation';
+import type { CarrierGetter } from '../propagation';
+import { getTracer } from '../tracer/global';
+import { recordError } from '../tracer/tracer';
+import type { Tracer } from '../tracer/tracer';
+import { warnOnce } from '../config/warn';
+import { compileIgnore } from './ignore';
+import type { IgnoreOption } from './ignore';
+import { SENSITIVE_HEADERS, createQueryRedactor } from './redact';
+
+/** Options shared by every adapter (DESIGN.md "Adapters"). */
+export interface ServerTracingOptions {
+  /** The tracer to use (default: the global one, `getTracer()`). */
+  tracer?: Tracer;
+  /** Requests not to trace (context still propagates): paths, globs, RegExps or a predicate. */
+  ignore?: IgnoreOption<IncomingMessage>;
+  /** The span name, from the method and the route template (undefined when nothing matched). */
+  spanName?: (info: { method: string; route: string | undefined; req: IncomingMessage }) => string;
+  /** Header names to record as `http.request.header.*` / `http.response.header.*`. */
+  captureHeaders?: string[] | { request?: string[]; response?: string[] };
+  /** Streamed-response tapping: `false` to turn it off (see the stream accumulator). */
+  stream?: false | { formats?: Array<'sse' | 'ndjson' | 'chunked'>; maxBytes?: number };
+  /** Called after the server span starts; an exception is logged once and ignored. */
+  onRequest?: (span: Span, req: IncomingMessage) => void;
+  /** Called just before the server span ends; an exception is logged once and ignored. */
+  onResponse?: (span: Span, req: IncomingMessage, res: ServerResponse) => void;
+}
+
+/** Per-request state, held by the adapter (in a WeakMap or a Symbol property). */
+export interface ServerRequestState {
+  readonly span: Span;
+  /** The tracer that started the span (undefined for an ignored request). */
+  readonly tracer: Tracer | undefined;
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  /** Whether the span records; adapters skip optional work when false. */
+  readonly recording: boolean;
+  /** Route template, when the adapter learnt it before finish. */
+  route: string | undefined;
+  /** A fixed span name (e.g. a route's own config) that wins over the default naming. */
+  name?: string;
+  /** An error the handler threw or passed on (recorded once). */
+  error: unknown;
+  finished: boolean;
+  readonly startTime: number;
+}
+
+const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH', 'QUERY']);
+
+/** Reads node:http headers (lowercase keys, string or string[]). */
+export const nodeHeaderGetter: CarrierGetter<IncomingMessage['headers']> = {
+  get(headers, key) {
+    return headers[key];
+  },
+};
+
+function normaliseHeaderList(list: unknown, name: string): string[] {
+  if (list === undefined) return [];
+  if (!Array.isArray(list) || list.some((h) => typeof h !== 'string')) {
+    throw new TypeError(`tracewire: option "${name}" must be an array of header names`);
+  }
+  const out: string[] = [];
+  for (const h of list as string[]) {
+    const lower = h.toLowerCase();
+    // Sensitive headers are never recorded, even when listed (DESIGN.md "Safety defaults").
+    if (SENSITIVE_HEADERS.has(lower)) {
+      warnOnce(`sensitive-header:${lower}`, `captureHeaders lists "${lower}", which is never recorded`);
+      continue;
+    }
+    if (!out.includes(lower)) out.push(lower);
+  }
+  return out;
+}
+
+function headerValue(v: string | string[] | number | undefined): string[] | undefined {
+  if (v === undefined) return undefined;
+  return Array.isArray(v) ? v.map(String) : [String(v)];
+}
+
+/** Splits `host[:port]`, with IPv6 literals in brackets. */
+function parseHost(host: string | undefined): [string | undefined, number | undefined] {
+  if (!host) return [undefined, undefined];
+  let name = host;
+  let port: number | undefined;
+  const close = host.lastIndexOf(']');
+  const colon = host.lastIndexOf(':');
+  if (colon > close) {
+    const p = Number(host.slice(colon + 1));
+    if (Number.isInteger(p) && p > 0 && p < 65536) port = p;
+    name = host.slice(0, colon);
+  }
+  if (name.startsWith('[') && name.endsWith(']')) name = name.slice(1, -1);
+  return [name || undefined, port];
+}
+
+/**
+ * The server-span lifecycle every adapter shares: start from the incoming headers (trust policy,
+ * sampling), attributes, run the handler in the span's context, record errors, and one idempotent
+ * finish that names the span from the route template and maps status. Adapters only tell it the
+ * route, the finish moment and the errors; nothing here ever throws into the application.
+ */
+export class ServerInstrumentation {
+  private readonly tracerOption: Tracer | undefined;
+  private readonly ignore: ((req: IncomingMessage, path: string) => boolean) | undefined;
+  private readonly spanName: ServerTracingOptions['spanName'];
+  private readonly requestHeaders: string[];
+  private readonly responseHeaders: string[];
+  private readonly onRequest: ServerTracingOptions['onRequest'];
+  private readonly onResponse: ServerTracingOptions['onResponse'];
+  private redactQuery: ((q: string) => string) | undefined;
+  private redactFor: Tracer | undefined;
+
+  constructor(options: ServerTracingOptions = {}, readonly adapter = 'http') {
+    if (options === null || typeof options !== 'object') throw new TypeError(`tracewire: ${adapter} options must be an object`);
+    if (options.tracer !== undefined && (typeof options.tracer !== 'object' || typeof options.tracer.startIncomingSpan !== 'function')) {
+      throw new TypeError('tracewire: option "tracer" must be a Tracer from createTracer()');
+    }
+    for (const hook of ['onRequest', 'onResponse', 'spanName'] as const) {
+      if (options[hook] !== undefined && typeof options[hook] !== 'function') throw new TypeError(`tracewire: option "${hook}" must be a function`);
+    }
+    this.tracerOption = options.tracer;
+    this.ignore = compileIgnore(options.ignore);
+    this.spanName = options.spanName;
+    const ch = options.captureHeaders;
+    if (Array.isArray(ch) || ch === undefined) {
+      this.requestHeaders = normaliseHeaderList(ch, 'captureHeaders');
+      this.responseHeaders = this.requestHeaders;
+    } else if (typeof ch === 'object' && ch !== null) {
+      this.requestHeaders = normaliseHeaderList(ch.request, 'captureHeaders.request');
+      this.responseHeaders = normaliseHeaderList(ch.response, 'captureHeaders.response');
+    } else {
+      throw new TypeError('tracewire: option "captureHeaders" must be an array of header names or { request, response }');
+    }
+    this.onRequest = options.onRequest;
+    this.onResponse = options.onResponse;
+  }
+
+  /** The tracer: explicit, or the global one as it is when the request arrives. */
+  tracer(): Tracer {
+    return this.tracerOption ?? getTracer();
+  }
+
+  private queryRedactor(tracer: Tracer): (q: string) => string {
+    if (this.redactFor !== tracer || !this.redactQuery) {
+      this.redactQuery = createQueryRedactor(tracer.config.redactQueryParams);
+      this.redactFor = tracer;
+    }
+    return this.redactQuery;
+  }
+
+  /**
+   * Starts the server span for `req`. Returns undefined when the request is ignored and carries no
+   * incoming context (then the adapter does nothing more), or when Tracewire itself failed.
+   */
+  start(req: IncomingMessage, res: ServerResponse): ServerRequestState | undefined {
+    try {
+      const url = req.url || '/';
+      const q = url.indexOf('?');
+      const path = q === -1 ? url : url.slice(0, q);
+      if (this.ignore !== undefined && this.ignore(req, path)) {
+        // Ignored: no span, but the caller's context still flows to outbound calls.
+        const remote = req.headers.traceparent !== undefined ? extractContext(req.headers, nodeHeaderGetter as CarrierGetter<unknown>) : null;
+        if (!remote) return undefined;
+        return { span: new NonRecordingSpan(remote), tracer: undefined, req, res, recording: false, route: undefined, error: undefined, finished: false, startTime: 0 };
+      }
+      const tracer = this.tracer();
+      const rawMethod = req.method || 'GET';
+      const method = KNOWN_METHODS.has(rawMethod) ? rawMethod : '_OTHER';
+      const span = tracer.startIncomingSpan(method === '_OTHER' ? 'HTTP' : method, req.headers, { kind: 'server' }, nodeHeaderGetter as CarrierGetter<unknown>);
+      const recording = span.isRecording();
+      const state: ServerRequestState = { span, tracer, req, res, recording, route: undefined, error: undefined, finished: false, startTime: recording ? (span as unknown as { startTime: number }).startTime : 0 };
+      if (!recording) return state;
+      const socket = req.socket as (typeof req.socket & { encrypted?: boolean }) | undefined;
+      const [host, port] = parseHost(req.headers.host);
+      const attrs: Attributes = {
+        'http.request.method': method,
+        'url.path': path,
+        'url.scheme': socket && socket.encrypted ? 'https' : 'http',
+        'network.protocol.version': req.httpVersion,
+      };
+      if (method === '_OTHER') attrs['http.request.method_original'] = rawMethod;
+      if (q !== -1 && q < url.length - 1) attrs['url.query'] = this.queryRedactor(tracer)(url.slice(q + 1));
+      if (host !== undefined) attrs['server.address'] = host;
+      if (port !== undefined) attrs['server.port'] = port;
+      else if (host !== undefined) attrs['server.port'] = attrs['url.scheme'] === 'https' ? 443 : 80;
+      if (socket && socket.remoteAddress) attrs['client.address'] = socket.remoteAddress;
+      const ua = req.headers['user-agent'];
+      if (ua) attrs['user_agent.original'] = ua;
+      for (const h of this.requestHeaders) {
+        const v = headerValue(req.headers[h]);
+        if (v) attrs[`http.request.header.${h}`] = v;
+      }
+      span.setAttributes(attrs);
+      if (this.onRequest) this.callHook('onRequest', () => this.onRequest!(span, req));
+      return state;
+    } catch (err) {
+      this.internalError(err);
+      return undefined;
+    }
+  }
+
+  /** Runs `fn` with the request's span active (a no-op wrapper without state). */
+  run<T>(state: ServerRequestState | undefined, fn: () => T): T {
+    return state ? runWithSpan(state.span, fn) : fn();
+  }
+
+  /** Records a handler error on the root span (once per distinct error). Never throws. */
+  error(state: ServerRequestState | undefined, err: unknown): void {
+    if (!state || !state.recording || state.error === err) return;
+    try {
+      state.error = err;
+      recordError(state.span, err);
+    } catch (e) {
+      this.internalError(e);
+    }
+  }
+
+  /**
+   * Ends the server span: route name, status code, abort, response headers. Idempotent; call it
+   * from the response's `close` (or on-finished), never from a framework's send hook.
+   */
+  finish(state: ServerRequestState | undefined, route?: string): void {
+    if (!state || state.finished) return;
+    state.finished = true;
+    if (!state.recording) return;
+    try {
+      const { span, req, res } = state;
+      if (route !== undefined) state.route = route;
+      const method = req.method && KNOWN_METHODS.has(req.method) ? req.method : 'HTTP';
+      const r = state.route;
+      const name = state.name ?? (this.spanName ? this.safeName(method, r, req) : r ? `${method} ${r}` : method);
+      span.updateName(name);
+      const attrs: Attributes = {};
+      if (r) attrs['http.route'] = r;
+      const status = res.statusCode;
+      // A response that was never completely written means the client went away first.
+      const aborted = !res.writableFinished;
+      if (res.headersSent || !aborted) attrs['http.response.status_code'] = status;
+      for (const h of this.responseHeaders) {
+        const v = headerValue(res.getHeader(h) as string | string[] | number | undefined);
+        if (v) attrs[`http.response.header.${h}`] = v;
+      }
+      span.setAttributes(attrs);
+      if (aborted) {
+        span.setAttribute('tracewire.stream.aborted', true);
+        span.setAttribute('error.type', 'client_aborted');
+        span.setStatus({ code: 'error', message: 'client closed the connection before the response ended' });
+      } else if (status >= 500) {
+        if (state.error === undefined) span.setAttribute('error.type', String(status));
+        span.setStatus({ code: 'error' });
+      }
+      if (this.onResponse) this.callHook('onResponse', () => this.onResponse!(span, req, res));
+      span.end();
+    } catch (err) {
+      this.internalError(err);
+      try {
+        state.span.end();
+      } catch {
+        // the span is lost; internalError already counted the failure
+      }
+    }
+  }
+
+  private safeName(method: string, route: string | undefined, req: IncomingMessage): string {
+    try {
+      const n = this.spanName!({ method, route, req });
+      if (typeof n === 'string' && n) return n;
+    } catch (err) {
+      warnOnce(`${this.adapter}:spanName`, `spanName hook threw (${err instanceof Error ? err.message : String(err)}); using the default name`);
+    }
+    return route ? `${method} ${route}` : method;
+  }
+
+  private callHook(name: string, fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      warnOnce(`${this.adapter}:${name}`, `${name} hook threw (${err instanceof Error ? err.message : String(err)}); ignored (logged once)`);
+    }
+  }
+
+  /** A bug or bad hook inside Tracewire: logged once, the request goes on untraced. */
+  internalError(err: unknown): void {
+    warnOnce(`${this.adapter}:internal`, `internal error in the ${this.adapter} adapter; the request proceeds untraced: ${err instanceof Error ? err.stack || err.message : String(err)}`);
+  }
+}
+
+/** Creates the shared server-span logic for an adapter. Bad options throw a TypeError naming them. */
+export function createServerInstrumentation(options?: ServerTracingOptions, adapter?: string): ServerInstrumentation {
+  return new ServerInstrumentation(options, adapter);
+}

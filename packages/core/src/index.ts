@@ -1,0 +1,60 @@
+/**
+ * @tracewire/core — spans, context, W3C propagation, sampling, trace store and export pipeline.
+ * Everything public is exported here by name; implementation classes stay private.
+ */
+export type {
+  AttributeValue,
+  Attributes,
+  AttributesInput,
+  BatchOptions,
+  Exporter,
+  FinishedTrace,
+  Link,
+  Sampler,
+  SamplingParams,
+  Span,
+  SpanContext,
+  SpanData,
+  SpanEventData,
+  SpanKind,
+  SpanLimits,
+  SpanLinkData,
+  SpanStatus,
+  SpanStatusCode,
+  StartSpanOptions,
+  TailPolicy,
+  TimeInput,
+  TracerLimits,
+  TracerOptions,
+  TracerStats,
+  TrustPolicy,
+} from './types';
+export { TraceFlags } from './types';
+
+export { createTracer, recordError } from './tracer/tracer';
+export type { Tracer } from './tracer/tracer';
+export { getTracer, setGlobalTracer, withSpan, startSpan, activeSpan, traceLogFields } from './tracer/global';
+export { suppressTracing, isTracingSuppressed } from './context/storage';
+export { errorTypeOf } from './trace/span';
+
+export {
+  parseTraceparent,
+  formatTraceparent,
+  parseTracestate,
+  formatTracestate,
+  extractContext,
+  injectContext,
+  defaultGetter,
+  defaultSetter,
+  isValidTraceId,
+  isValidSpanId,
+} from './propagation';
+export type { CarrierGetter, CarrierSetter } from './propagation';
+
+export { alwaysOn, alwaysOff, traceIdRatio, parentBased } from './sampling';
+
+export { ConsoleExporter } from './export/console';
+export { InMemoryExporter } from './export/memory';
+
+export { ServerInstrumentation, createServerInstrumentation, nodeHeaderGetter, compileIgnore, createQueryRedactor, redactUrl, SENSITIVE_HEADERS } from './http';
+export type { ServerTracingOptions, ServerRequestState, IgnoreOption } from './http';

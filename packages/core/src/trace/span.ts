@@ -1,0 +1,366 @@
+import type {
+  AttributeValue,
+  Attributes,
+  AttributesInput,
+  Link,
+  Span,
+  SpanContext,
+  SpanData,
+  SpanEventData,
+  SpanKind,
+  SpanLinkData,
+  SpanLimits,
+  SpanStatus,
+  TimeInput,
+} from '../types';
+import { now, toEpochMs } from './clock';
+import { warnOnce } from '../config/warn';
+
+/** Receives span ends; implemented by the local trace that owns the span. */
+export interface SpanOwner {
+  onSpanEnd(span: RecordingSpan): void;
+}
+
+const EMPTY: never[] = Object.freeze([]) as unknown as never[];
+const NO_DROPS: SpanData['dropped'] = Object.freeze({ attributes: 0, events: 0, links: 0 });
+const UNSET: SpanStatus = Object.freeze({ code: 'unset' }) as SpanStatus;
+
+// Internal state lives under symbols so that a RecordingSpan *is* its own SpanData: JSON.stringify
+// and exporters see only the public fields, and an ended span is exported without a copy.
+export const OWNER: unique symbol = Symbol('tracewire.owner');
+const LIMITS: unique symbol = Symbol('tracewire.limits');
+const ATTR_COUNT: unique symbol = Symbol('tracewire.attrCount');
+const CONTEXT: unique symbol = Symbol('tracewire.context');
+
+export type ResolvedSpanLimits = Required<SpanLimits>;
+
+/** Whether `v` is a valid attribute value (OpenTelemetry: primitives or homogeneous arrays). */
+function isValidValue(v: unknown): v is AttributeValue {
+  const t = typeof v;
+  if (t === 'string' || t === 'boolean') return true;
+  if (t === 'number') return !Number.isNaN(v as number);
+  if (!Array.isArray(v)) return false;
+  let kind: string | undefined;
+  for (const el of v) {
+    if (el === null || el === undefined) continue;
+    const et = typeof el;
+    if (et !== 'string' && et !== 'number' && et !== 'boolean') return false;
+    if (kind === undefined) kind = et;
+    else if (kind !== et) return false;
+  }
+  return true;
+}
+
+function truncate(v: AttributeValue, max: number): AttributeValue {
+  if (typeof v === 'string') return v.length > max ? v.slice(0, max) : v;
+  if (Array.isArray(v) && v.length > 0 && typeof v[0] === 'string') {
+    return (v as string[]).map((s) => (typeof s === 'string' && s.length > max ? s.slice(0, max) : s));
+  }
+  return v;
+}
+
+/** Copy attributes into a fresh object applying count and length limits; returns the drop count. */
+function limitedAttributes(input: AttributesInput | undefined, maxCount: number, maxLen: number): [Attributes, number] {
+  const out: Attributes = {};
+  if (!input) return [out, 0];
+  let n = 0;
+  let dropped = 0;
+  for (const key in input) {
+    const v = input[key];
+    if (v === undefined || v === null || !isValidValue(v)) continue;
+    if (n >= maxCount) {
+      dropped++;
+      continue;
+    }
+    out[key] = maxLen === Infinity ? (Array.isArray(v) ? (v.slice() as AttributeValue) : v) : truncate(v, maxLen);
+    n++;
+  }
+  return [out, dropped];
+}
+
+function warnEnded(name: string, method: string): void {
+  warnOnce('span-after-end', `${method}() called on span "${name}" after end(); ignored (further warnings suppressed)`);
+}
+
+/** The error type for `error.type`: the error's class name, else its `name`, else the typeof. */
+export function errorTypeOf(err: unknown): string {
+  if (err && typeof err === 'object') {
+    const ctor = (err as { constructor?: { name?: unknown } }).constructor;
+    if (ctor && typeof ctor.name === 'string' && ctor.name && ctor.name !== 'Object') return ctor.name;
+    const n = (err as { name?: unknown }).name;
+    if (typeof n === 'string' && n) return n;
+  }
+  return typeof err === 'string' ? 'Error' : '_OTHER';
+}
+
+/**
+ * A sampled span. Its public fields are exactly `SpanData`; the owner (its local trace) is told when
+ * it ends. All methods are no-ops after `end()` (one warning per process).
+ */
+export class RecordingSpan implements Span, SpanData {
+  traceId: string;
+  spanId: string;
+  parentSpanId: string | undefined;
+  name: string;
+  kind: SpanKind;
+  startTime: number;
+  endTime = 0;
+  ended = false;
+  status: SpanStatus = UNSET;
+  attributes: Attributes;
+  events: SpanEventData[] = EMPTY;
+  links: SpanLinkData[] = EMPTY;
+  traceFlags: number;
+  traceState: string | undefined;
+  dropped: SpanData['dropped'] = NO_DROPS;
+  [OWNER]: SpanOwner;
+  [LIMITS]: ResolvedSpanLimits;
+  [ATTR_COUNT]: number;
+  [CONTEXT]: SpanContext | undefined = undefined;
+
+  constructor(
+    owner: SpanOwner,
+    limits: ResolvedSpanLimits,
+    traceId: string,
+    spanId: string,
+    parentSpanId: string | undefined,
+    traceFlags: number,
+    traceState: string | undefined,
+    name: string,
+    kind: SpanKind,
+    attributes: AttributesInput | undefined,
+    links: Link[] | undefined,
+    startTime: TimeInput | undefined,
+  ) {
+    this[OWNER] = owner;
+    this[LIMITS] = limits;
+    this.traceId = traceId;
+    this.spanId = spanId;
+    this.parentSpanId = parentSpanId;
+    this.traceFlags = traceFlags;
+    this.traceState = traceState;
+    this.name = name;
+    this.kind = kind;
+    this.startTime = startTime === undefined ? now() : toEpochMs(startTime);
+    if (attributes) {
+      const [attrs, dropped] = limitedAttributes(attributes, limits.attributeCountLimit, limits.attributeValueLengthLimit);
+      this.attributes = attrs;
+      this[ATTR_COUNT] = Object.keys(attrs).length;
+      if (dropped) this.countDrop('attributes', dropped);
+    } else {
+      this.attributes = {};
+      this[ATTR_COUNT] = 0;
+    }
+    if (links) for (const l of links) this.addLink(l);
+  }
+
+  spanContext(): SpanContext {
+    let ctx = this[CONTEXT];
+    if (!ctx) {
+      ctx = { traceId: this.traceId, spanId: this.spanId, traceFlags: this.traceFlags };
+      if (this.traceState) ctx.traceState = this.traceState;
+      this[CONTEXT] = ctx;
+    }
+    return ctx;
+  }
+
+  isRecording(): boolean {
+    return !this.ended;
+  }
+
+  private countDrop(kind: keyof SpanData['dropped'], n = 1): void {
+    if (this.dropped === NO_DROPS) this.dropped = { attributes: 0, events: 0, links: 0 };
+    this.dropped[kind] += n;
+  }
+
+  setAttribute(key: string, value: AttributeValue | undefined | null): this {
+    if (this.ended) {
+      warnEnded(this.name, 'setAttribute');
+      return this;
+    }
+    if (value === undefined || value === null || typeof key !== 'string' || key.length === 0) return this;
+    if (!isValidValue(value)) return this;
+    const attrs = this.attributes;
+    const limits = this[LIMITS];
+    if (!(key in attrs)) {
+      if (this[ATTR_COUNT] >= limits.attributeCountLimit) {
+        this.countDrop('attributes');
+        return this;
+      }
+      this[ATTR_COUNT]++;
+    }
+    const max = limits.attributeValueLengthLimit;
+    attrs[key] = max === Infinity ? (Array.isArray(value) ? (value.slice() as AttributeValue) : value) : truncate(value, max);
+    return this;
+  }
+
+  setAttributes(attributes: AttributesInput): this {
+    if (this.ended) {
+      warnEnded(this.name, 'setAttributes');
+      return this;
+    }
+    if (attributes) for (const key in attributes) this.setAttribute(key, attributes[key]);
+    return this;
+  }
+
+  addEvent(name: string, attributesOrTime?: AttributesInput | TimeInput, time?: TimeInput): this {
+    if (this.ended) {
+      warnEnded(this.name, 'addEvent');
+      return this;
+    }
+    const limits = this[LIMITS];
+    if (this.events.length >= limits.eventCountLimit) {
+      this.countDrop('events');
+      return this;
+    }
+    let attrsIn: AttributesInput | undefined;
+    if (typeof attributesOrTime === 'number' || attributesOrTime instanceof Date) time = attributesOrTime;
+    else attrsIn = attributesOrTime;
+    const [attributes] = limitedAttributes(attrsIn, limits.attributePerEventCountLimit, limits.attributeValueLengthLimit);
+    if (this.events === EMPTY) this.events = [];
+    this.events.push({ name: String(name), time: toEpochMs(time), attributes });
+    return this;
+  }
+
+  addLink(link: Link): this {
+    if (this.ended) {
+      warnEnded(this.name, 'addLink');
+      return this;
+    }
+    const ctx = link && link.context;
+    if (!ctx || typeof ctx.traceId !== 'string' || typeof ctx.spanId !== 'string') return this;
+    const limits = this[LIMITS];
+    if (this.links.length >= limits.linkCountLimit) {
+      this.countDrop('links');
+      return this;
+    }
+    const [attributes] = limitedAttributes(link.attributes, limits.attributePerLinkCountLimit, limits.attributeValueLengthLimit);
+    if (this.links === EMPTY) this.links = [];
+    this.links.push({ traceId: ctx.traceId, spanId: ctx.spanId, attributes });
+    return this;
+  }
+
+  recordException(exception: unknown, time?: TimeInput): this {
+    if (this.ended) {
+      warnEnded(this.name, 'recordException');
+      return this;
+    }
+    // OpenTelemetry semantic conventions: exception.type / .message / .stacktrace on an "exception" event.
+    const attrs: AttributesInput = { 'exception.type': errorTypeOf(exception) };
+    if (exception instanceof Error || (exception && typeof exception === 'object')) {
+      const e = exception as { message?: unknown; stack?: unknown };
+      if (typeof e.message === 'string') attrs['exception.message'] = e.message;
+      if (typeof e.stack === 'string') attrs['exception.stacktrace'] = e.stack;
+    } else {
+      attrs['exception.message'] = String(exception);
+    }
+    return this.addEvent('exception', attrs, time);
+  }
+
+  setStatus(status: SpanStatus): this {
+    if (this.ended) {
+      warnEnded(this.name, 'setStatus');
+      return this;
+    }
+    if (!status) return this;
+    // OpenTelemetry: Ok is final; Unset never overrides; a message only accompanies Error.
+    if (this.status.code === 'ok' || status.code === 'unset') return this;
+    if (status.code === 'error') {
+      this.status = status.message !== undefined ? { code: 'error', message: String(status.message) } : { code: 'error' };
+    } else if (status.code === 'ok') {
+      this.status = { code: 'ok' };
+    }
+    return this;
+  }
+
+  updateName(name: string): this {
+    if (this.ended) {
+      warnEnded(this.name, 'updateName');
+      return this;
+    }
+    if (typeof name === 'string') this.name = name;
+    return this;
+  }
+
+  end(endTime?: TimeInput): void {
+    if (this.ended) {
+      warnEnded(this.name, 'end');
+      return;
+    }
+    let t = endTime === undefined ? now() : toEpochMs(endTime);
+    if (t < this.startTime) t = this.startTime;
+    this.endTime = t;
+    this.ended = true;
+    this[OWNER].onSpanEnd(this);
+  }
+
+  /** A plain copy for export while the span is still open (`ended: false`, end = export time). */
+  snapshot(at: number): SpanData {
+    const d: SpanData = {
+      traceId: this.traceId,
+      spanId: this.spanId,
+      name: this.name,
+      kind: this.kind,
+      startTime: this.startTime,
+      endTime: Math.max(at, this.startTime),
+      ended: false,
+      status: this.status,
+      attributes: { ...this.attributes },
+      events: this.events.slice(),
+      links: this.links.slice(),
+      traceFlags: this.traceFlags,
+      dropped: { ...this.dropped },
+    };
+    if (this.parentSpanId !== undefined) d.parentSpanId = this.parentSpanId;
+    if (this.traceState !== undefined) d.traceState = this.traceState;
+    return d;
+  }
+}
+
+/**
+ * A span that records nothing but carries a context, so an unsampled (or capped, or disabled)
+ * request still propagates `traceparent`. The cheapest object we can hand out.
+ */
+export class NonRecordingSpan implements Span {
+  constructor(private readonly ctx: SpanContext) {}
+  spanContext(): SpanContext {
+    return this.ctx;
+  }
+  setAttribute(): this {
+    return this;
+  }
+  setAttributes(): this {
+    return this;
+  }
+  addEvent(): this {
+    return this;
+  }
+  addLink(): this {
+    return this;
+  }
+  recordException(): this {
+    return this;
+  }
+  setStatus(): this {
+    return this;
+  }
+  updateName(): this {
+    return this;
+  }
+  end(): void {}
+  isRecording(): boolean {
+    return false;
+  }
+}
+
+/** The context of a span that must propagate nothing (tracing suppressed). */
+export const INVALID_SPAN_CONTEXT: SpanContext = Object.freeze({
+  traceId: '00000000000000000000000000000000',
+  spanId: '0000000000000000',
+  traceFlags: 0,
+});
+export const INVALID_SPAN: Span = new NonRecordingSpan(INVALID_SPAN_CONTEXT);
+
+export function isSpan(x: unknown): x is Span {
+  return !!x && typeof (x as Span).spanContext === 'function';
+}

@@ -1,0 +1,51 @@
+import type { Span, StartSpanOptions } from '../types';
+import { currentSpan } from '../context/storage';
+import { createTracer } from './tracer';
+import type { Tracer } from './tracer';
+
+// Kept on globalThis so that two copies of core in one process share one global tracer.
+const KEY = Symbol.for('tracewire.global.tracer');
+const g = globalThis as unknown as Record<symbol, Tracer | undefined>;
+
+/** The global tracer, created on first use from the environment (OTEL_* variables). */
+export function getTracer(): Tracer {
+  let t = g[KEY];
+  if (!t) {
+    t = createTracer();
+    g[KEY] = t;
+  }
+  return t;
+}
+
+/** Replaces the global tracer used by the module-level helpers and by adapters without `tracer`. */
+export function setGlobalTracer(tracer: Tracer | undefined): void {
+  g[KEY] = tracer;
+}
+
+/** `getTracer().withSpan(...)`. */
+export function withSpan<T>(name: string, fn: (span: Span) => T, opts?: StartSpanOptions): T {
+  return getTracer().withSpan(name, fn, opts);
+}
+
+/** `getTracer().startSpan(...)`. */
+export function startSpan(name: string, opts?: StartSpanOptions): Span {
+  return getTracer().startSpan(name, opts);
+}
+
+/** The active span, if any. */
+export function activeSpan(): Span | undefined {
+  return currentSpan();
+}
+
+/** Log-correlation fields of the active span (`{}` when there is none), e.g. for a pino `mixin`. */
+export function traceLogFields(): { trace_id?: string; span_id?: string; trace_flags?: string } {
+  const span = currentSpan();
+  if (!span) return {};
+  const ctx = span.spanContext();
+  if (ctx.traceId === '00000000000000000000000000000000') return {};
+  return {
+    trace_id: ctx.traceId,
+    span_id: ctx.spanId,
+    trace_flags: (ctx.traceFlags & 0xff).toString(16).padStart(2, '0'),
+  };
+}

@@ -1,0 +1,267 @@
+import type {
+  Exporter,
+  FinishedTrace,
+  Link,
+  Span,
+  SpanContext,
+  StartSpanOptions,
+  TracerOptions,
+  TracerStats,
+} from '../types';
+import { TraceFlags } from '../types';
+import { currentSpan, isTracingSuppressed, runWithSpan } from '../context/storage';
+import { newSpanId, newTraceId } from '../trace/ids';
+import { INVALID_SPAN, NonRecordingSpan, OWNER, RecordingSpan, errorTypeOf, isSpan } from '../trace/span';
+import { LocalTrace, TraceStore } from '../store/store';
+import { ExportPipeline } from '../export/pipeline';
+import { ConsoleExporter } from '../export/console';
+import { extractContext, isValidSpanId, isValidTraceId } from '../propagation';
+import type { CarrierGetter } from '../propagation';
+import { resolveConfig } from '../config';
+import type { ResolvedConfig } from '../config';
+import { logThrottled, warnOnce } from '../config/warn';
+
+/** The tracer: starts spans, owns the trace store and the export pipeline. */
+export interface Tracer {
+  /** Starts a span; its parent defaults to the active span (`parent: null` starts a new trace). */
+  startSpan(name: string, opts?: StartSpanOptions): Span;
+  /**
+   * Runs `fn` inside a new active span and ends it when `fn` returns or its promise settles. A throw
+   * or rejection is recorded (exception event, status error, `error.type`) and re-thrown untouched.
+   */
+  withSpan<T>(name: string, fn: (span: Span) => T, opts?: StartSpanOptions): T;
+  /** The active span, if any. */
+  activeSpan(): Span | undefined;
+  /**
+   * Starts the local root for incoming work described by `carrier` (HTTP headers): extracts
+   * `traceparent`/`tracestate` and applies the `trustIncoming` policy.
+   */
+  startIncomingSpan(name: string, carrier: unknown, opts?: StartSpanOptions, getter?: CarrierGetter<unknown>): Span;
+  /** Exports every finished trace queued so far. */
+  forceFlush(): Promise<void>;
+  /** Exports live traces (as incomplete), delivers everything queued, shuts exporters down. */
+  shutdown(timeoutMs?: number): Promise<void>;
+  /** Live, exported and dropped counts. */
+  stats(): TracerStats;
+  /** The resolved configuration (read-only; adapters read redaction and capture settings). */
+  readonly config: ResolvedConfig;
+}
+
+/** Records `err` on `span` the way every Tracewire helper does. */
+export function recordError(span: Span, err: unknown): void {
+  if (!span.isRecording()) return;
+  span.recordException(err);
+  span.setStatus({ code: 'error', message: err instanceof Error ? err.message : typeof err === 'string' ? err : undefined });
+  span.setAttribute('error.type', errorTypeOf(err));
+}
+
+function isThenable(x: unknown): x is PromiseLike<unknown> {
+  return !!x && (typeof x === 'object' || typeof x === 'function') && typeof (x as PromiseLike<unknown>).then === 'function';
+}
+
+class TracerImpl implements Tracer {
+  readonly config: ResolvedConfig;
+  private readonly store: TraceStore;
+  private readonly pipeline: ExportPipeline;
+  private readonly dropped: Record<string, number> = Object.create(null);
+  private startedTraces = 0;
+  private exportedTraces = 0;
+  private exportedSpans = 0;
+  private shutDown = false;
+
+  constructor(options?: TracerOptions) {
+    this.config = resolveConfig(options);
+    const exporters = this.config.exporters ?? exportersByName(this.config.exporterNames ?? ['console']);
+    const drop = (reason: string, n = 1) => {
+      this.dropped[reason] = (this.dropped[reason] ?? 0) + n;
+    };
+    this.pipeline = new ExportPipeline(exporters, this.config.batch, drop);
+    const tail = this.config.tail;
+    this.store = new TraceStore(this.config.store, this.config.resource, (trace: FinishedTrace) => {
+      if (tail !== undefined && trace.fragment === 0 && !tail(trace)) {
+        drop('tail');
+        return false;
+      }
+      if (this.shutDown && trace.fragment > 0) {
+        drop('after_shutdown');
+        return true;
+      }
+      this.exportedTraces++;
+      this.exportedSpans += trace.spans.length;
+      this.pipeline.submit(trace);
+      return true;
+    }, drop);
+  }
+
+  startSpan(name: string, opts?: StartSpanOptions): Span {
+    if (isTracingSuppressed()) return INVALID_SPAN;
+    let parent: Span | SpanContext | undefined | null = opts ? opts.parent : undefined;
+    if (parent === undefined) parent = currentSpan();
+    let parentCtx: SpanContext | undefined;
+    let localParent: RecordingSpan | undefined;
+    if (parent) {
+      if (parent instanceof RecordingSpan) {
+        localParent = parent;
+        parentCtx = parent.spanContext();
+      } else if (isSpan(parent)) {
+        parentCtx = parent.spanContext();
+      } else {
+        parentCtx = parent;
+      }
+      if (!parentCtx || !isValidTraceId(parentCtx.traceId) || !isValidSpanId(parentCtx.spanId)) {
+        parentCtx = undefined;
+        localParent = undefined;
+      }
+    }
+    const traceId = parentCtx ? parentCtx.traceId : newTraceId();
+    const spanId = newSpanId();
+    // A trace id we generate is random: Level 2 `random` flag. A continued trace keeps the caller's.
+    const randomFlag = parentCtx ? parentCtx.traceFlags & TraceFlags.RANDOM : TraceFlags.RANDOM;
+    const traceState = parentCtx ? parentCtx.traceState : undefined;
+    const kind = (opts && opts.kind) || 'internal';
+    if (!this.config.enabled || this.shutDown) {
+      return new NonRecordingSpan({ traceId, spanId, traceFlags: randomFlag | (parentCtx ? parentCtx.traceFlags & TraceFlags.SAMPLED : 0), traceState });
+    }
+    const sampled = this.config.sample({ traceId, name, kind, attributes: opts && opts.attributes, parent: parentCtx });
+    const traceFlags = randomFlag | (sampled ? TraceFlags.SAMPLED : 0);
+    if (!sampled) return new NonRecordingSpan(traceState ? { traceId, spanId, traceFlags, traceState } : { traceId, spanId, traceFlags });
+
+    let trace: LocalTrace | undefined;
+    if (localParent) {
+      trace = localParent[OWNER] as LocalTrace;
+      if (!this.store.admit(trace)) return new NonRecordingSpan({ traceId, spanId, traceFlags, traceState });
+    } else {
+      trace = this.store.open();
+      if (!trace || !this.store.admit(trace)) {
+        if (trace) this.store.live.delete(trace);
+        return new NonRecordingSpan({ traceId, spanId, traceFlags, traceState });
+      }
+      this.startedTraces++;
+    }
+    const span = new RecordingSpan(
+      trace,
+      this.config.spanLimits,
+      traceId,
+      spanId,
+      parentCtx ? parentCtx.spanId : undefined,
+      traceFlags,
+      traceState,
+      String(name),
+      kind,
+      opts && opts.attributes,
+      opts && opts.links,
+      opts && opts.startTime,
+    );
+    if (!localParent) trace.root = span;
+    this.store.add(trace, span);
+    return span;
+  }
+
+  withSpan<T>(name: string, fn: (span: Span) => T, opts?: StartSpanOptions): T {
+    const span = this.startSpan(name, opts);
+    let result: T;
+    try {
+      result = runWithSpan(span, () => fn(span));
+    } catch (err) {
+      recordError(span, err);
+      span.end();
+      throw err;
+    }
+    if (isThenable(result)) {
+      return (result as unknown as PromiseLike<unknown>).then(
+        (value) => {
+          span.end();
+          return value;
+        },
+        (err) => {
+          recordError(span, err);
+          span.end();
+          throw err;
+        },
+      ) as unknown as T;
+    }
+    span.end();
+    return result;
+  }
+
+  activeSpan(): Span | undefined {
+    return currentSpan();
+  }
+
+  startIncomingSpan(name: string, carrier: unknown, opts?: StartSpanOptions, getter?: CarrierGetter<unknown>): Span {
+    const remote = extractContext(carrier, getter);
+    if (!remote) return this.startSpan(name, { ...opts, parent: null });
+    let trust = this.config.trustIncoming;
+    if (typeof trust === 'function') {
+      try {
+        trust = !!trust(carrier);
+      } catch (err) {
+        warnOnce('trust-predicate', `trustIncoming predicate threw (${err instanceof Error ? err.message : String(err)}); treating the caller as untrusted`);
+        trust = false;
+      }
+    }
+    if (trust) return this.startSpan(name, { ...opts, parent: remote });
+    // Untrusted caller: a new trace whose sampling ignores the caller's flag, linked to its context.
+    const link: Link = { context: remote, attributes: { 'tracewire.link.reason': 'untrusted_parent' } };
+    return this.startSpan(name, { ...opts, parent: null, links: opts && opts.links ? [...opts.links, link] : [link] });
+  }
+
+  async forceFlush(): Promise<void> {
+    await this.pipeline.forceFlush();
+  }
+
+  async shutdown(timeoutMs = 30000): Promise<void> {
+    if (this.shutDown) return;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      this.store.close();
+      this.shutDown = true;
+      const deadline = new Promise<'timeout'>((resolve) => {
+        timer = setTimeout(() => resolve('timeout'), timeoutMs);
+        timer.unref();
+      });
+      const result = await Promise.race([this.pipeline.shutdown(), deadline]);
+      if (result === 'timeout') logThrottled('shutdown-timeout', `shutdown did not complete within ${timeoutMs} ms`);
+    } finally {
+      if (timer !== undefined) clearTimeout(timer);
+    }
+  }
+
+  stats(): TracerStats {
+    const exporters = this.pipeline.counters();
+    let exportErrors = 0;
+    for (const k in exporters) exportErrors += exporters[k].failed;
+    return {
+      liveTraces: this.store.live.size,
+      startedTraces: this.startedTraces,
+      exportedTraces: this.exportedTraces,
+      exportedSpans: this.exportedSpans,
+      dropped: { ...this.dropped },
+      exportErrors,
+      exporters,
+    };
+  }
+}
+
+/** Exporters named by OTEL_TRACES_EXPORTER. `otlp` comes from the optional @tracewire/otlp package. */
+function exportersByName(names: string[]): Exporter[] {
+  const out: Exporter[] = [];
+  for (const name of names) {
+    if (name === 'console') out.push(new ConsoleExporter());
+    else if (name === 'otlp') {
+      try {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const mod = require('@tracewire/otlp') as { OTLPExporter?: new () => Exporter };
+        if (mod.OTLPExporter) out.push(new mod.OTLPExporter());
+      } catch {
+        warnOnce('otlp-missing', 'OTEL_TRACES_EXPORTER includes "otlp" but @tracewire/otlp is not installed; skipping it');
+      }
+    }
+  }
+  return out;
+}
+
+/** Creates a tracer. Bad options throw a TypeError naming the option. */
+export function createTracer(options?: TracerOptions): Tracer {
+  return new TracerImpl(options);
+}

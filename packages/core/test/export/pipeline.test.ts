@@ -1,0 +1,131 @@
+import { createTracer, InMemoryExporter } from '../../src';
+import { resetWarnings } from '../../src/config';
+import type { Exporter, FinishedTrace } from '../../src';
+
+let stderr: jest.SpyInstance;
+beforeEach(() => {
+  stderr = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
+  resetWarnings();
+});
+afterEach(() => stderr.mockRestore());
+
+function stderrLines(match: string): string[] {
+  return stderr.mock.calls.map((c) => String(c[0])).filter((l) => l.includes(match));
+}
+
+const throwing: Exporter = { name: 'throwing', export: () => { throw new Error('sync boom'); } };
+const rejecting: Exporter = { name: 'rejecting', export: () => Promise.reject(new Error('async boom')) };
+const hanging: Exporter = { name: 'hanging', export: () => new Promise<void>(() => undefined) };
+
+describe('export pipeline', () => {
+  it('isolates a throwing, a rejecting and a hanging exporter from a healthy one', async () => {
+    const good = new InMemoryExporter();
+    const tracer = createTracer({
+      exporters: [throwing, rejecting, hanging, good],
+      batch: { scheduledDelayMillis: 1, exportTimeoutMillis: 200 },
+    });
+    const started = Date.now();
+    for (let i = 0; i < 3; i++) tracer.withSpan(`req${i}`, () => undefined, { parent: null });
+    // Ending spans never waits for exporters: the request path is synchronous.
+    expect(Date.now() - started).toBeLessThan(50);
+    const traces = await good.waitFor(3, 1000);
+    expect(traces).toHaveLength(3);
+    // the healthy exporter got its data well before the hanging one timed out
+    expect(Date.now() - started).toBeLessThan(190);
+    await tracer.forceFlush();
+    const s = tracer.stats();
+    expect(s.exporters.throwing).toMatchObject({ failed: 3, exported: 0 });
+    expect(s.exporters.rejecting).toMatchObject({ failed: 3, exported: 0 });
+    expect(s.exporters.hanging).toMatchObject({ timeouts: 1, failed: 3 });
+    expect(s.exporters.memory).toMatchObject({ exported: 3, failed: 0 });
+    expect(s.exportErrors).toBe(9);
+    await tracer.shutdown(1000);
+  });
+
+  it('logs an exporter failure at most once per interval', async () => {
+    const tracer = createTracer({ exporters: [rejecting], batch: { scheduledDelayMillis: 1, maxExportBatchSize: 1 } });
+    for (let i = 0; i < 5; i++) tracer.withSpan(`req${i}`, () => undefined, { parent: null });
+    await tracer.forceFlush();
+    expect(tracer.stats().exporters.rejecting.failed).toBe(5);
+    expect(stderrLines('exporter "rejecting" failed')).toHaveLength(1);
+    await tracer.shutdown();
+  });
+
+  it('suppresses tracing while an exporter runs, so its own calls are not traced', async () => {
+    let innerRecording: boolean | undefined;
+    const tracer = createTracer({
+      exporters: [{
+        name: 'introspect',
+        export: async () => {
+          innerRecording = tracer.startSpan('exporter-io').isRecording();
+        },
+      }],
+      batch: { scheduledDelayMillis: 1 },
+    });
+    tracer.withSpan('req', () => undefined, { parent: null });
+    await tracer.forceFlush();
+    expect(innerRecording).toBe(false);
+    expect(tracer.stats().startedTraces).toBe(1);
+    await tracer.shutdown();
+  });
+
+  it('drops past maxQueueSize and counts every drop', async () => {
+    const tracer = createTracer({ exporters: [hanging], batch: { maxQueueSize: 4, maxExportBatchSize: 2, scheduledDelayMillis: 10_000, exportTimeoutMillis: 50 } });
+    for (let i = 0; i < 10; i++) tracer.withSpan(`req${i}`, () => undefined, { parent: null });
+    const s = tracer.stats();
+    expect(s.exportedTraces).toBe(10);
+    expect(s.dropped.queue_full).toBe(6);
+    expect(s.exporters.hanging.dropped).toBe(6);
+    await tracer.shutdown(1000);
+  });
+
+  it('exports in batches of maxExportBatchSize without waiting for the delay when a batch is full', async () => {
+    const batches: number[] = [];
+    const tracer = createTracer({
+      exporters: [{ name: 'sizes', export: async (t: FinishedTrace[]) => { batches.push(t.length); } }],
+      batch: { maxExportBatchSize: 3, scheduledDelayMillis: 60_000 },
+    });
+    for (let i = 0; i < 7; i++) tracer.withSpan(`r${i}`, () => undefined, { parent: null });
+    // Full batches go out at once although the scheduled delay is a minute away.
+    for (let i = 0; i < 200 && batches.length < 2; i++) await new Promise((r) => setTimeout(r, 5));
+    expect(batches).toEqual([3, 3]);
+    await tracer.forceFlush();
+    expect(batches).toEqual([3, 3, 1]);
+    await tracer.shutdown();
+  });
+
+  it('shutdown delivers everything queued and exports live traces as incomplete', async () => {
+    const received: FinishedTrace[] = [];
+    let shutdownCalled = false;
+    const slow: Exporter = {
+      name: 'slow',
+      export: async (t) => {
+        await new Promise((r) => setTimeout(r, 5));
+        received.push(...t);
+      },
+      shutdown: async () => {
+        shutdownCalled = true;
+      },
+    };
+    const tracer = createTracer({ exporters: [slow], batch: { scheduledDelayMillis: 60_000, maxExportBatchSize: 10 } });
+    for (let i = 0; i < 25; i++) tracer.withSpan(`r${i}`, () => undefined, { parent: null });
+    const open = tracer.startSpan('still-open', { parent: null });
+    await tracer.shutdown();
+    expect(received).toHaveLength(26);
+    const last = received.find((t) => t.spans[0].name === 'still-open')!;
+    expect(last.incomplete).toBe(true);
+    expect(last.spans[0].ended).toBe(false);
+    expect(shutdownCalled).toBe(true);
+    expect(open.isRecording()).toBe(true);
+    // after shutdown nothing new is recorded
+    expect(tracer.startSpan('after', { parent: null }).isRecording()).toBe(false);
+  });
+
+  it('shutdown returns within its timeout even if an exporter hangs', async () => {
+    const tracer = createTracer({ exporters: [hanging], batch: { exportTimeoutMillis: 60_000 } });
+    tracer.withSpan('r', () => undefined, { parent: null });
+    const t0 = Date.now();
+    await tracer.shutdown(100);
+    expect(Date.now() - t0).toBeLessThan(1000);
+  });
+});

@@ -1,0 +1,126 @@
+import { memoryTracer } from '../helpers';
+import type { SpanData } from '../../src';
+
+async function oneSpan(fn: (s: import('../../src').Span) => void, limits = {}): Promise<SpanData> {
+  const { tracer, exporter } = memoryTracer({ limits });
+  const span = tracer.startSpan('op', { parent: null });
+  fn(span);
+  span.end();
+  const [trace] = await exporter.waitFor(1);
+  await tracer.shutdown();
+  return trace.spans[0];
+}
+
+describe('Span', () => {
+  it('exposes a valid span context with the sampled and random flags on a new trace', () => {
+    const { tracer } = memoryTracer();
+    const span = tracer.startSpan('op', { parent: null });
+    const ctx = span.spanContext();
+    expect(ctx.traceId).toMatch(/^[0-9a-f]{32}$/);
+    expect(ctx.spanId).toMatch(/^[0-9a-f]{16}$/);
+    expect(ctx.traceFlags).toBe(0x03);
+    span.end();
+    return tracer.shutdown();
+  });
+
+  it('records attributes, skipping invalid values and keeping arrays homogeneous', async () => {
+    const data = await oneSpan((s) => {
+      s.setAttribute('a', 'x').setAttribute('n', 1).setAttribute('b', true).setAttribute('arr', ['p', 'q']);
+      s.setAttribute('undef', undefined).setAttribute('nul', null);
+      s.setAttribute('obj', { x: 1 } as never).setAttribute('mixed', ['a', 1] as never);
+      s.setAttributes({ c: 'y', d: undefined });
+    });
+    expect(data.attributes).toEqual({ a: 'x', n: 1, b: true, arr: ['p', 'q'], c: 'y' });
+  });
+
+  it('drops attributes past the count limit and counts them', async () => {
+    const data = await oneSpan((s) => {
+      for (let i = 0; i < 5; i++) s.setAttribute(`k${i}`, i);
+      s.setAttribute('k0', 'overwrite is not a new attribute');
+    }, { attributeCountLimit: 3 });
+    expect(Object.keys(data.attributes)).toEqual(['k0', 'k1', 'k2']);
+    expect(data.attributes.k0).toBe('overwrite is not a new attribute');
+    expect(data.dropped.attributes).toBe(2);
+  });
+
+  it('truncates string values to the length limit', async () => {
+    const data = await oneSpan((s) => {
+      s.setAttribute('s', 'abcdefgh');
+      s.setAttribute('arr', ['abcdefgh', 'ab']);
+    }, { attributeValueLengthLimit: 4 });
+    expect(data.attributes.s).toBe('abcd');
+    expect(data.attributes.arr).toEqual(['abcd', 'ab']);
+  });
+
+  it('limits events and links and counts the drops', async () => {
+    const data = await oneSpan((s) => {
+      for (let i = 0; i < 4; i++) s.addEvent(`e${i}`, { i });
+      for (let i = 0; i < 3; i++) s.addLink({ context: { traceId: '1'.repeat(32), spanId: `${i}`.repeat(16), traceFlags: 1 } });
+    }, { eventCountLimit: 2, linkCountLimit: 1 });
+    expect(data.events.map((e) => e.name)).toEqual(['e0', 'e1']);
+    expect(data.links).toHaveLength(1);
+    expect(data.dropped).toEqual({ attributes: 0, events: 2, links: 2 });
+  });
+
+  it('records an exception as an event with type, message and stack', async () => {
+    class QuotaError extends Error {}
+    const data = await oneSpan((s) => {
+      s.recordException(new QuotaError('over quota'));
+    });
+    expect(data.events[0].name).toBe('exception');
+    expect(data.events[0].attributes['exception.type']).toBe('QuotaError');
+    expect(data.events[0].attributes['exception.message']).toBe('over quota');
+    expect(String(data.events[0].attributes['exception.stacktrace'])).toContain('QuotaError');
+  });
+
+  it('keeps Ok final and ignores Unset, as the OpenTelemetry API says', async () => {
+    const data = await oneSpan((s) => {
+      s.setStatus({ code: 'error', message: 'boom' });
+      s.setStatus({ code: 'unset' });
+    });
+    expect(data.status).toEqual({ code: 'error', message: 'boom' });
+    const ok = await oneSpan((s) => {
+      s.setStatus({ code: 'ok' });
+      s.setStatus({ code: 'error', message: 'late' });
+    });
+    expect(ok.status).toEqual({ code: 'ok' });
+  });
+
+  it('ignores calls after end() and warns once', async () => {
+    const warn = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      const { tracer, exporter } = memoryTracer();
+      const span = tracer.startSpan('op', { parent: null });
+      span.end();
+      span.setAttribute('late', 1).updateName('renamed').addEvent('e').setStatus({ code: 'error' });
+      span.end();
+      expect(span.isRecording()).toBe(false);
+      const [trace] = await exporter.waitFor(1);
+      expect(trace.spans[0].name).toBe('op');
+      expect(trace.spans[0].attributes).toEqual({});
+      expect(trace.spans[0].events).toEqual([]);
+      const lines = warn.mock.calls.map((c) => String(c[0])).filter((l) => l.includes('after end()'));
+      expect(lines.length).toBeLessThanOrEqual(1);
+      await tracer.shutdown();
+    } finally {
+      warn.mockRestore();
+    }
+  });
+
+  it('keeps sub-millisecond wall-clock times and a non-negative duration', async () => {
+    const before = Date.now();
+    const data = await oneSpan(() => undefined);
+    expect(data.startTime).toBeGreaterThanOrEqual(before - 1);
+    expect(data.startTime).toBeLessThanOrEqual(Date.now() + 1);
+    expect(data.endTime).toBeGreaterThanOrEqual(data.startTime);
+    expect(Number.isInteger(data.startTime)).toBe(false);
+  });
+
+  it('is plain data when exported: JSON round-trips without internal state', async () => {
+    const data = await oneSpan((s) => s.setAttribute('k', 'v'));
+    const json = JSON.parse(JSON.stringify(data));
+    expect(Object.keys(json).sort()).toEqual(
+      ['attributes', 'dropped', 'ended', 'endTime', 'events', 'kind', 'links', 'name', 'spanId', 'startTime', 'status', 'traceFlags', 'traceId'].sort(),
+    );
+  });
+});

@@ -1,0 +1,124 @@
+/**
+ * @tracewire/express — `app.use(tracingMiddleware())` for Express 4 and 5.
+ * Only what is Express-specific lives here: the route template, the finish hook (on-finished),
+ * and where handler errors flow. Everything else is core's ServerInstrumentation.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import onFinished from 'on-finished';
+import { createServerInstrumentation, getTracer, recordError } from '@tracewire/core';
+import type { ServerRequestState, ServerTracingOptions } from '@tracewire/core';
+
+/** Options of `tracingMiddleware` (the adapter options of DESIGN.md). */
+export type ExpressTracingOptions = ServerTracingOptions;
+
+type Req = IncomingMessage & { app?: ExpressApp; baseUrl?: string; route?: { path?: unknown } };
+type Next = (err?: unknown) => void;
+type Handler = (req: any, res: any, next: any) => unknown;
+type ErrorHandler = (err: any, req: any, res: any, next: any) => unknown;
+interface Layer {
+  handle?: (...args: unknown[]) => unknown;
+  constructor: new (path: string, options: object, fn: ErrorHandler) => Layer;
+}
+interface ExpressApp {
+  _router?: { stack?: Layer[] };
+  router?: { stack?: Layer[] };
+}
+
+const STATE = Symbol('tracewire.express.state');
+const ROUTE = Symbol('tracewire.express.route');
+const MATCHED = Symbol('tracewire.express.matched');
+type Tracked = Req & { [STATE]?: ServerRequestState; [ROUTE]?: unknown; [MATCHED]?: string };
+
+function routePath(path: unknown): string | undefined {
+  if (typeof path === 'string') return path;
+  if (path instanceof RegExp) return path.toString();
+  if (Array.isArray(path)) return path.map(String).join(',');
+  return undefined;
+}
+
+/**
+ * Express sets `req.route` when it dispatches to a matched route; at that instant `req.baseUrl`
+ * is the mount path of the router that holds it. By the time the response finishes (and always
+ * after an error unwinds the routers) `baseUrl` has been restored, so the full template is taken
+ * at the assignment, through an accessor on this request only.
+ */
+const routeAccessor: PropertyDescriptor = {
+  configurable: true,
+  enumerable: true,
+  get(this: Tracked) {
+    return this[ROUTE];
+  },
+  set(this: Tracked, route: { path?: unknown } | undefined) {
+    this[ROUTE] = route;
+    const p = route ? routePath(route.path) : undefined;
+    if (p !== undefined) this[MATCHED] = (this.baseUrl || '') + p;
+  },
+};
+
+/** Tracing middleware: register it first, `app.use(tracingMiddleware())`. */
+export function tracingMiddleware(options?: ExpressTracingOptions): (req: any, res: any, next: Next) => void {
+  const inst = createServerInstrumentation(options, 'express');
+  const apps = new WeakSet<object>();
+
+  // An error-handling layer that records the error on the root span and passes the very same
+  // error on. Placed before the app's first error handler (or last), so it sees what they see.
+  const recorder: ErrorHandler = function tracewireErrorRecorder(err, req: Tracked, _res, next: Next) {
+    inst.error(req[STATE], err);
+    next(err);
+  };
+  function installRecorder(app: ExpressApp | undefined): void {
+    if (!app || apps.has(app)) return;
+    apps.add(app);
+    const stack = (app._router ?? app.router)?.stack;
+    if (!Array.isArray(stack) || stack.length === 0) return;
+    const LayerCtor = stack[0].constructor;
+    const layer = new LayerCtor('/', { sensitive: false, strict: false, end: false }, recorder);
+    const firstErrorHandler = stack.findIndex((l) => typeof l.handle === 'function' && l.handle.length === 4);
+    stack.splice(firstErrorHandler === -1 ? stack.length : firstErrorHandler, 0, layer);
+  }
+
+  return function tracewireMiddleware(req: Tracked, res: ServerResponse, next: Next): void {
+    const state = inst.start(req, res);
+    if (!state) return next();
+    try {
+      req[STATE] = state;
+      if (state.recording) {
+        installRecorder(req.app);
+        Object.defineProperty(req, 'route', routeAccessor);
+        onFinished(res, () => inst.finish(state, req[MATCHED]));
+      }
+    } catch (err) {
+      inst.internalError(err);
+      return next();
+    }
+    inst.run(state, next);
+  };
+}
+
+/**
+ * Wraps a route handler in a child span named `name`: `app.get('/x', traced('load x', handler))`.
+ * A throw, a rejection or `next(err)` is recorded on the child span and passed on unchanged.
+ */
+export function traced<H extends Handler | ErrorHandler>(name: string, handler: H): H {
+  if (typeof name !== 'string' || !name) throw new TypeError('tracewire: traced(name, handler) needs a non-empty name');
+  if (typeof handler !== 'function') throw new TypeError('tracewire: traced(name, handler) needs a handler function');
+  const run = (req: Tracked, args: unknown[], nextIndex: number): unknown => {
+    const tracer = req[STATE]?.tracer ?? getTracer();
+    return tracer.withSpan(name, (span) => {
+      const next = args[nextIndex] as Next;
+      args[nextIndex] = (err?: unknown) => {
+        if (err && err !== 'route' && err !== 'router') recordError(span, err);
+        next(err);
+      };
+      return (handler as (...a: unknown[]) => unknown)(...args);
+    });
+  };
+  if (handler.length === 4) {
+    return function tracedErrorHandler(err: unknown, req: Tracked, res: unknown, next: Next) {
+      return run(req, [err, req, res, next], 3);
+    } as H;
+  }
+  return function tracedHandler(req: Tracked, res: unknown, next: Next) {
+    return run(req, [req, res, next], 2);
+  } as H;
+}

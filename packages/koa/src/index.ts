@@ -1,0 +1,94 @@
+/**
+ * @tracewire/koa — `app.use(tracingMiddleware())` for Koa 2 and 3, with @koa/router.
+ * Only what is Koa-specific lives here: the route template, the finish hook (the response's
+ * `close`), and where errors flow (the rejection of `next()`). Everything else is core's
+ * ServerInstrumentation.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServerInstrumentation, getTracer } from '@tracewire/core';
+import type { ServerRequestState, ServerTracingOptions } from '@tracewire/core';
+
+/** Options of `tracingMiddleware` (the adapter options of DESIGN.md). */
+export type KoaTracingOptions = ServerTracingOptions;
+
+/** What the adapter reads from a Koa context; structural, so Koa 2 and Koa 3 contexts both fit. */
+export interface KoaContext {
+  req: IncomingMessage;
+  res: ServerResponse;
+}
+
+/** A Koa middleware. */
+export type KoaMiddleware<C = any> = (ctx: C, next: () => Promise<any>) => any;
+
+const STATE = Symbol('tracewire.koa.state');
+
+interface RouterLayer {
+  path?: unknown;
+  methods?: unknown;
+}
+type Tracked = KoaContext & { [STATE]?: ServerRequestState; method?: string; _matchedRoute?: unknown; matched?: unknown };
+
+function template(path: unknown): string | undefined {
+  if (typeof path === 'string') return path || undefined;
+  return path instanceof RegExp ? path.toString() : undefined;
+}
+
+/**
+ * The route template @koa/router matched (nested prefixes included), or undefined (404).
+ * `_matchedRoute` is set when a route matched, then overwritten by each layer the router runs,
+ * router-level `use()` middleware included: one that answers itself (an auth 401) would leave its
+ * own path there (`/api(?:\/|$)`). Then the router's matched route layers in `ctx.matched` name it.
+ */
+function routeOf(ctx: Tracked): string | undefined {
+  const last = template(ctx._matchedRoute);
+  if (last === undefined || !Array.isArray(ctx.matched)) return last;
+  let route: string | undefined;
+  for (const layer of ctx.matched as RouterLayer[]) {
+    const methods = layer && layer.methods;
+    if (!Array.isArray(methods) || methods.length === 0) continue;
+    const path = template(layer.path);
+    if (path === last) return last;
+    if (methods.includes(ctx.method)) route = path;
+  }
+  return route ?? last;
+}
+
+/** Tracing middleware: register it first, `app.use(tracingMiddleware())`. */
+export function tracingMiddleware(options?: KoaTracingOptions): (ctx: any, next: () => Promise<any>) => Promise<void> {
+  const inst = createServerInstrumentation(options, 'koa');
+
+  return async function tracewireMiddleware(ctx: Tracked, next: () => Promise<any>): Promise<void> {
+    const state = inst.start(ctx.req, ctx.res);
+    if (!state) return next();
+    try {
+      ctx[STATE] = state;
+      // Koa writes or pipes the body after the middleware chain returns: the response is over at
+      // its `close` (DESIGN.md step 4), which also fires when the client goes away first.
+      if (state.recording) ctx.res.once('close', () => inst.finish(state, routeOf(ctx)));
+    } catch (err) {
+      inst.internalError(err);
+      return next();
+    }
+    try {
+      await inst.run(state, next);
+    } catch (err) {
+      // Recorded, then re-thrown untouched so ctx.onerror and the app's 'error' event see it.
+      inst.error(state, err);
+      throw err;
+    }
+  };
+}
+
+/**
+ * Wraps a middleware in a child span named `name`: `router.get('/x', traced('load x', mw))`.
+ * The span covers what the middleware awaits, `next()` included (Koa's onion); a throw or a
+ * rejection is recorded on it and passed on unchanged.
+ */
+export function traced<M extends KoaMiddleware>(name: string, middleware: M): M {
+  if (typeof name !== 'string' || !name) throw new TypeError('tracewire: traced(name, middleware) needs a non-empty name');
+  if (typeof middleware !== 'function') throw new TypeError('tracewire: traced(name, middleware) needs a middleware function');
+  return function tracedMiddleware(ctx: Tracked, next: () => Promise<any>) {
+    const tracer = (ctx && ctx[STATE]?.tracer) || getTracer();
+    return tracer.withSpan(name, () => middleware(ctx, next));
+  } as M;
+}
