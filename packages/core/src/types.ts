@@ -158,10 +158,14 @@ export interface TracerLimits extends SpanLimits {
   traceTtlMs?: number;
 }
 
-/** Batching of the export queue (OpenTelemetry BatchSpanProcessor defaults, `OTEL_BSP_*`). */
+/**
+ * Batching of the export queue (OpenTelemetry BatchSpanProcessor defaults, `OTEL_BSP_*`). Sizes
+ * count spans, as OpenTelemetry's do, but whole traces are queued and batched: a trace that does not
+ * fit in the queue is dropped whole (counted as `queue_full`).
+ */
 export interface BatchOptions {
-  maxQueueSize?: number; // 2048 traces
-  maxExportBatchSize?: number; // 512 traces
+  maxQueueSize?: number; // 2048 spans
+  maxExportBatchSize?: number; // 512 spans
   scheduledDelayMillis?: number; // 5000
   exportTimeoutMillis?: number; // 30000
 }

@@ -26,6 +26,8 @@ const TIMED_OUT = Symbol('timed out');
  */
 class ExporterWorker {
   private queue: FinishedTrace[] = [];
+  /** Spans in the queue: the queue and batch limits count spans, as OpenTelemetry's do. */
+  private queuedSpans = 0;
   private inFlight: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private kick: NodeJS.Immediate | undefined;
@@ -38,14 +40,17 @@ class ExporterWorker {
   ) {}
 
   enqueue(trace: FinishedTrace): void {
-    if (this.queue.length >= this.opts.maxQueueSize) {
+    const n = trace.spans.length;
+    // A trace larger than the whole queue still goes through when the queue is empty.
+    if (this.queuedSpans + n > this.opts.maxQueueSize && this.queue.length > 0) {
       this.counters.dropped++;
       this.onDrop('queue_full');
       return;
     }
     this.queue.push(trace);
+    this.queuedSpans += n;
     this.counters.queued = this.queue.length;
-    if (this.queue.length >= this.opts.maxExportBatchSize) this.scheduleNow();
+    if (this.queuedSpans >= this.opts.maxExportBatchSize) this.scheduleNow();
     else if (this.timer === undefined && this.kick === undefined) {
       this.timer = setTimeout(() => {
         this.timer = undefined;
@@ -74,7 +79,7 @@ class ExporterWorker {
     }
     this.inFlight = this.exportBatch().finally(() => {
       this.inFlight = undefined;
-      if (this.queue.length >= this.opts.maxExportBatchSize) this.scheduleNow();
+      if (this.queuedSpans >= this.opts.maxExportBatchSize) this.scheduleNow();
       else if (this.queue.length > 0 && this.timer === undefined) {
         this.timer = setTimeout(() => {
           this.timer = undefined;
@@ -86,7 +91,17 @@ class ExporterWorker {
   }
 
   private async exportBatch(): Promise<void> {
-    const batch = this.queue.splice(0, this.opts.maxExportBatchSize);
+    // Whole traces, up to maxExportBatchSize spans (at least one trace, however large).
+    let take = 0;
+    let spans = 0;
+    while (take < this.queue.length) {
+      const n = this.queue[take].spans.length;
+      if (take > 0 && spans + n > this.opts.maxExportBatchSize) break;
+      spans += n;
+      take++;
+    }
+    const batch = this.queue.splice(0, take);
+    this.queuedSpans -= spans;
     this.counters.queued = this.queue.length;
     const name = this.exporter.name;
     let timeout: NodeJS.Timeout | undefined;

@@ -1,11 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Attributes, Span } from '../types';
-import { NonRecordingSpan } from '../trace/span';
+import { NonRecordingSpan, errorTypeOf } from '../trace/span';
 import { runWithSpan } from '../context/storage';
 import { extractContext } from '../propagation';
 import type { CarrierGetter } from '../propagation';
 import { getTracer } from '../tracer/global';
-import { recordError } from '../tracer/tracer';
 import type { Tracer } from '../tracer/tracer';
 import { warnOnce } from '../config/warn';
 import { compileIgnore } from './ignore';
@@ -155,13 +154,14 @@ export class ServerInstrumentation {
   /**
    * Starts the server span for `req`. Returns undefined when the request is ignored and carries no
    * incoming context (then the adapter does nothing more), or when Tracewire itself failed.
+   * `ignore` lets an adapter skip a request it knows more about (a route's own config).
    */
-  start(req: IncomingMessage, res: ServerResponse): ServerRequestState | undefined {
+  start(req: IncomingMessage, res: ServerResponse, ignore = false): ServerRequestState | undefined {
     try {
       const url = req.url || '/';
       const q = url.indexOf('?');
       const path = q === -1 ? url : url.slice(0, q);
-      if (this.ignore !== undefined && this.ignore(req, path)) {
+      if (ignore || (this.ignore !== undefined && this.ignore(req, path))) {
         // Ignored: no span, but the caller's context still flows to outbound calls.
         const remote = req.headers.traceparent !== undefined ? extractContext(req.headers, nodeHeaderGetter as CarrierGetter<unknown>) : null;
         if (!remote) return undefined;
@@ -208,12 +208,16 @@ export class ServerInstrumentation {
     return state ? runWithSpan(state.span, fn) : fn();
   }
 
-  /** Records a handler error on the root span (once per distinct error). Never throws. */
+  /**
+   * Records a handler error on the root span: the exception event now, once per distinct error;
+   * status and `error.type` at finish, where the response status is known (an error the app turns
+   * into a 4xx is not a server failure, per the HTTP semantic conventions). Never throws.
+   */
   error(state: ServerRequestState | undefined, err: unknown): void {
     if (!state || !state.recording || state.error === err) return;
     try {
       state.error = err;
-      recordError(state.span, err);
+      state.span.recordException(err);
     } catch (e) {
       this.internalError(e);
     }
@@ -245,12 +249,17 @@ export class ServerInstrumentation {
         if (v) attrs[`http.response.header.${h}`] = v;
       }
       span.setAttributes(attrs);
+      const err = state.error;
       if (aborted) {
         span.setAttribute('tracewire.stream.aborted', true);
         span.setAttribute('error.type', 'client_aborted');
         span.setStatus({ code: 'error', message: 'client closed the connection before the response ended' });
+      } else if (err !== undefined && (status >= 500 || status < 400)) {
+        // The handler failed and the response says so (5xx), or it never became an HTTP error.
+        span.setAttribute('error.type', errorTypeOf(err));
+        span.setStatus({ code: 'error', message: err instanceof Error ? err.message : typeof err === 'string' ? err : undefined });
       } else if (status >= 500) {
-        if (state.error === undefined) span.setAttribute('error.type', String(status));
+        span.setAttribute('error.type', String(status));
         span.setStatus({ code: 'error' });
       }
       if (this.onResponse) this.callHook('onResponse', () => this.onResponse!(span, req, res));

@@ -32,8 +32,8 @@ export class LocalTrace implements SpanOwner {
   /** Whether the first export passed the tail policy; late fragments follow its decision. */
   kept = true;
   fragment = 0;
-  /** Date.now() when opened: TTL is checked against it by the sweeper. */
-  readonly openedAt = Date.now();
+  /** Epoch ms when opened (the root's start time): TTL is checked against it by the sweeper. */
+  openedAt = 0;
   timer: NodeJS.Timeout | undefined = undefined;
 
   constructor(private readonly store: TraceStore) {}
@@ -130,16 +130,17 @@ export class TraceStore {
       t.timer = undefined;
     }
     this.live.delete(t);
-    const spans = t.spans;
+    // The span list becomes the exported list in place: an ended span is its own SpanData, an
+    // open one is replaced by a snapshot (it goes out again, ended, in a later fragment).
+    const data: SpanData[] = t.spans;
     t.spans = [];
     t.state = EXPORTED;
-    const at = now();
-    const data: SpanData[] = new Array(spans.length);
     let open = false;
-    for (let i = 0; i < spans.length; i++) {
-      const s = spans[i];
-      if (s.ended) data[i] = s;
-      else {
+    let at = 0;
+    for (let i = 0; i < data.length; i++) {
+      const s = data[i] as RecordingSpan;
+      if (!s.ended) {
+        if (!open) at = now();
         open = true;
         data[i] = s.snapshot(at);
       }

@@ -101,16 +101,12 @@ class TracerImpl implements Tracer {
     let localParent: RecordingSpan | undefined;
     if (parent) {
       if (parent instanceof RecordingSpan) {
+        // Our own span: its ids are valid by construction, no need to re-check them.
         localParent = parent;
         parentCtx = parent.spanContext();
-      } else if (isSpan(parent)) {
-        parentCtx = parent.spanContext();
       } else {
-        parentCtx = parent;
-      }
-      if (!parentCtx || !isValidTraceId(parentCtx.traceId) || !isValidSpanId(parentCtx.spanId)) {
-        parentCtx = undefined;
-        localParent = undefined;
+        parentCtx = isSpan(parent) ? parent.spanContext() : parent;
+        if (!parentCtx || !isValidTraceId(parentCtx.traceId) || !isValidSpanId(parentCtx.spanId)) parentCtx = undefined;
       }
     }
     const traceId = parentCtx ? parentCtx.traceId : newTraceId();
@@ -152,7 +148,10 @@ class TracerImpl implements Tracer {
       opts && opts.links,
       opts && opts.startTime,
     );
-    if (!localParent) trace.root = span;
+    if (!localParent) {
+      trace.root = span;
+      trace.openedAt = span.startTime;
+    }
     this.store.add(trace, span);
     return span;
   }

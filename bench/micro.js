@@ -1,0 +1,179 @@
+'use strict';
+/**
+ * Microbenchmarks: Tracewire core against @opentelemetry/sdk-trace-base in the same process.
+ * Run with `pnpm bench:micro` (builds first). Each case runs in rounds of fixed wall time; we report
+ * the median ns/op over rounds and the min–max as noise. Spans end into each SDK's batching
+ * pipeline with a discarding exporter, and the loop yields to the event loop every 512 ops so the
+ * pipelines drain as they would under a server (neither side gets a free "queue full" drop path);
+ * the time measured is wall time including those drains, so export work is counted.
+ */
+const { performance } = require('node:perf_hooks');
+const tw = require('@tracewire/core');
+const api = require('@opentelemetry/api');
+const { BasicTracerProvider, BatchSpanProcessor } = require('@opentelemetry/sdk-trace-base');
+const { W3CTraceContextPropagator } = require('@opentelemetry/core');
+const { AsyncLocalStorageContextManager } = require('@opentelemetry/context-async-hooks');
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS || 7);
+const ROUND_MS = Number(process.env.BENCH_ROUND_MS || 300);
+
+// --- set-up -----------------------------------------------------------------------------------
+const discard = { name: 'discard', export: async () => undefined };
+const tracer = tw.createTracer({ serviceName: 'bench', exporters: [discard] });
+
+const otelExporter = { export: (_spans, cb) => cb({ code: 0 }), shutdown: async () => undefined, forceFlush: async () => undefined };
+const provider = new BasicTracerProvider({ spanProcessors: [new BatchSpanProcessor(otelExporter)] });
+api.context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+const otel = provider.getTracer('bench');
+const propagator = new W3CTraceContextPropagator();
+const ROOT = api.ROOT_CONTEXT;
+
+const TP = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+const attrs8 = (s) => {
+  s.setAttribute('http.request.method', 'GET');
+  s.setAttribute('url.path', '/hello/world');
+  s.setAttribute('url.scheme', 'http');
+  s.setAttribute('http.route', '/hello/:name');
+  s.setAttribute('http.response.status_code', 200);
+  s.setAttribute('server.address', 'localhost');
+  s.setAttribute('server.port', 3000);
+  s.setAttribute('user_agent.original', 'bench/1.0');
+};
+
+// Children under a parent that is replaced every 100 children (so no trace hits its span cap).
+function childCase(startRoot, startChild) {
+  let parent;
+  let n = 0;
+  return () => {
+    if (n++ % 100 === 0) {
+      if (parent) parent.end();
+      parent = startRoot();
+    }
+    startChild(parent).end();
+  };
+}
+
+const cases = {
+  'child span start+end': {
+    tracewire: childCase(() => tracer.startSpan('parent', { parent: null }), (p) => tracer.startSpan('op', { parent: p })),
+    opentelemetry: childCase(
+      () => otel.startSpan('parent', undefined, ROOT),
+      (p) => otel.startSpan('op', undefined, api.trace.setSpan(ROOT, p)),
+    ),
+  },
+  'root span start+end (trace completes)': {
+    tracewire: () => tracer.startSpan('op', { parent: null }).end(),
+    opentelemetry: () => otel.startSpan('op', undefined, ROOT).end(),
+  },
+  'span start+8 attributes+end': {
+    tracewire: () => {
+      const s = tracer.startSpan('op', { parent: null });
+      attrs8(s);
+      s.end();
+    },
+    opentelemetry: () => {
+      const s = otel.startSpan('op', undefined, ROOT);
+      attrs8(s);
+      s.end();
+    },
+  },
+  'nested withSpan (2 spans)': {
+    tracewire: () => tracer.withSpan('outer', () => tracer.withSpan('inner', () => 1), { parent: null }),
+    opentelemetry: () =>
+      otel.startActiveSpan('outer', {}, ROOT, (outer) => {
+        otel.startActiveSpan('inner', (inner) => inner.end());
+        outer.end();
+      }),
+  },
+  'traceparent parse': {
+    tracewire: () => tw.extractContext({ traceparent: TP }),
+    opentelemetry: () => propagator.extract(ROOT, { traceparent: TP }, api.defaultTextMapGetter),
+  },
+  'traceparent format': (() => {
+    const twSpan = tracer.startSpan('p', { parent: null });
+    const otSpan = otel.startSpan('p', undefined, ROOT);
+    const otCtx = api.trace.setSpan(ROOT, otSpan);
+    return {
+      tracewire: () => tw.injectContext({}, twSpan),
+      opentelemetry: () => propagator.inject(otCtx, {}, api.defaultTextMapSetter),
+    };
+  })(),
+};
+
+function tick() {
+  return new Promise((r) => setImmediate(r));
+}
+
+async function measure(fn) {
+  // warm-up
+  const warmEnd = performance.now() + 100;
+  while (performance.now() < warmEnd) {
+    for (let i = 0; i < 512; i++) fn();
+    await tick();
+  }
+  const perOp = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    let ops = 0;
+    const start = performance.now();
+    const end = start + ROUND_MS;
+    while (performance.now() < end) {
+      for (let i = 0; i < 512; i++) fn();
+      ops += 512;
+      await tick(); // the export pipelines drain here; their work is inside the measured time
+    }
+    perOp.push(((performance.now() - start) * 1e6) / ops);
+  }
+  perOp.sort((a, b) => a - b);
+  return { median: perOp[Math.floor(perOp.length / 2)], min: perOp[0], max: perOp[perOp.length - 1] };
+}
+
+function heapPerOpenSpan(makeOpen, n) {
+  global.gc();
+  global.gc();
+  const before = process.memoryUsage().heapUsed;
+  const keep = new Array(n);
+  for (let i = 0; i < n; i++) keep[i] = makeOpen(i);
+  global.gc();
+  global.gc();
+  const after = process.memoryUsage().heapUsed;
+  const per = (after - before) / n;
+  for (const s of keep) if (s && s.end) s.end();
+  return per;
+}
+
+async function main() {
+  if (typeof global.gc !== 'function') {
+    console.error('run with --expose-gc (pnpm bench:micro does)');
+    process.exit(1);
+  }
+  const results = [];
+  console.log(`node ${process.version}, ${require('node:os').cpus()[0].model}, ${ROUNDS} rounds x ${ROUND_MS} ms\n`);
+  console.log('| case | tracewire ns/op (min–max) | opentelemetry ns/op (min–max) | ratio |');
+  console.log('|---|---|---|---|');
+  for (const [name, c] of Object.entries(cases)) {
+    const a = await measure(c.tracewire);
+    const b = await measure(c.opentelemetry);
+    const ratio = a.median / b.median;
+    results.push({ case: name, tracewire: a, opentelemetry: b, ratio });
+    console.log(`| ${name} | ${a.median.toFixed(0)} (${a.min.toFixed(0)}–${a.max.toFixed(0)}) | ${b.median.toFixed(0)} (${b.min.toFixed(0)}–${b.max.toFixed(0)}) | ${ratio.toFixed(2)} |`);
+  }
+
+  const N = 50000;
+  const memTracer = tw.createTracer({ exporters: [discard], limits: { maxLiveTraces: N + 10, maxSpansPerTrace: N + 10 } });
+  const parent = memTracer.startSpan('parent', { parent: null });
+  const child = heapPerOpenSpan(() => memTracer.startSpan('open child', { parent }), N);
+  const rootSpan = heapPerOpenSpan(() => memTracer.startSpan('open root', { parent: null }), N);
+  parent.end();
+  const otelParentCtx = api.trace.setSpan(ROOT, otel.startSpan('parent', undefined, ROOT));
+  const otelChild = heapPerOpenSpan(() => otel.startSpan('open child', undefined, otelParentCtx), N);
+  console.log(`\nheap per open span (bytes): tracewire child ${child.toFixed(0)}, tracewire root (with its local trace) ${rootSpan.toFixed(0)}, opentelemetry child ${otelChild.toFixed(0)}`);
+  results.push({ case: 'heap per open span (bytes)', tracewireChild: child, tracewireRoot: rootSpan, opentelemetryChild: otelChild });
+
+  if (process.env.BENCH_JSON) require('node:fs').writeFileSync(process.env.BENCH_JSON, JSON.stringify({ node: process.version, results }, null, 2));
+  await Promise.all([tracer.shutdown(1000), memTracer.shutdown(1000), provider.shutdown()]);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
