@@ -398,3 +398,26 @@ describe('tracingMiddleware options', () => {
     expect(() => tracingMiddleware({ captureHeaders: 'x' as any })).toThrow(/captureHeaders/);
   });
 });
+
+describe('ignored requests', () => {
+  it('record no span of any kind, even under a sampled incoming context', async () => {
+    const express = require('express');
+    const { tracer, exporter } = memoryTracer();
+    const app = express();
+    app.use(tracingMiddleware({ tracer, ignore: ['/health'] }));
+    app.get('/health', async (_req: any, res: any) => {
+      await tracer.withSpan('db ping', async () => undefined);
+      res.send('ok');
+    });
+    const server = await listen(http.createServer(app));
+    try {
+      await request(`${server.url}/health`, { headers: { traceparent: `00-${TRACE_ID}-${PARENT}-01` } });
+      await tracer.forceFlush();
+      expect(exporter.traces()).toHaveLength(0);
+      expect(tracer.stats().startedTraces).toBe(0);
+    } finally {
+      await server.close();
+      await tracer.shutdown();
+    }
+  });
+});

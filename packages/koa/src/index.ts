@@ -64,7 +64,7 @@ export function tracingMiddleware(options?: KoaTracingOptions): (ctx: any, next:
       ctx[STATE] = state;
       // Koa writes or pipes the body after the middleware chain returns: the response is over at
       // its `close` (DESIGN.md step 4), which also fires when the client goes away first.
-      
+      if (state.recording) ctx.res.once('close', () => inst.finish(state, routeOf(ctx)));
     } catch (err) {
       inst.internalError(err);
       return next();

@@ -323,6 +323,28 @@ describe.each(versions)('tracingMiddleware (%s)', (_label, Koa) => {
       }
     });
 
+    it('records a ctx.throw(4xx) as an exception event without an error status', async () => {
+      const router = new Router();
+      router.get('/teapot', (ctx) => {
+        ctx.throw(418, 'short and stout');
+      });
+      const t = await setup((app) => {
+        app.on('error', () => undefined);
+        app.use(router.routes());
+      });
+      try {
+        expect((await request(`${t.url}/teapot`)).status).toBe(418);
+        const [trace] = await t.exporter.waitFor(1);
+        const span = root(trace);
+        expect(span.attributes['http.response.status_code']).toBe(418);
+        expect(span.status.code).toBe('unset');
+        expect(span.attributes['error.type']).toBeUndefined();
+        expect(span.events.filter((e) => e.name === 'exception')).toHaveLength(1);
+      } finally {
+        await t.close();
+      }
+    });
+
     it('passes the very same error to an error-handling middleware registered before it', async () => {
       const thrown = new QuotaError('quota exceeded');
       let caught: unknown;
@@ -484,6 +506,41 @@ describe.each(versions)('tracingMiddleware (%s)', (_label, Koa) => {
         expect(span.attributes['error.type']).toBe('client_aborted');
         expect(span.status.code).toBe('error');
         await sleep(150);
+        expect(t.exporter.traces()).toHaveLength(1);
+      } finally {
+        await t.close();
+      }
+    });
+  });
+
+  describe('client aborts', () => {
+    it('names and ends the span once when the client leaves before the handler answers', async () => {
+      let handlerDone!: () => void;
+      const done = new Promise<void>((r) => (handlerDone = r));
+      const router = new Router();
+      router.get('/slow/:id', async (ctx) => {
+        await sleep(100);
+        ctx.body = 'late';
+        handlerDone();
+      });
+      const t = await setup(routes(router));
+      try {
+        await new Promise<void>((resolve) => {
+          const req = http.request(`${t.url}/slow/1`, { agent: false });
+          req.on('error', () => resolve());
+          req.end();
+          setTimeout(() => {
+            req.destroy();
+            resolve();
+          }, 20);
+        });
+        const [trace] = await t.exporter.waitFor(1);
+        const span = root(trace);
+        expect(span.name).toBe('GET /slow/:id');
+        expect(span.attributes['tracewire.stream.aborted']).toBe(true);
+        expect(span.attributes['http.response.status_code']).toBeUndefined();
+        await done;
+        await sleep(50);
         expect(t.exporter.traces()).toHaveLength(1);
       } finally {
         await t.close();

@@ -165,7 +165,7 @@ export class ServerInstrumentation {
         // Ignored: no span, but the caller's context still flows to outbound calls.
         const remote = req.headers.traceparent !== undefined ? extractContext(req.headers, nodeHeaderGetter as CarrierGetter<unknown>) : null;
         if (!remote) return undefined;
-        return { span: new NonRecordingSpan(remote), tracer: undefined, req, res, recording: false, route: undefined, error: undefined, finished: false, startTime: 0 };
+        return { span: new NonRecordingSpan(remote, true), tracer: undefined, req, res, recording: false, route: undefined, error: undefined, finished: false, startTime: 0 };
       }
       const tracer = this.tracer();
       const rawMethod = req.method || 'GET';
@@ -214,7 +214,8 @@ export class ServerInstrumentation {
    * into a 4xx is not a server failure, per the HTTP semantic conventions). Never throws.
    */
   error(state: ServerRequestState | undefined, err: unknown): void {
-    if (!state || !state.recording || state.error === err) return;
+    // After finish the span has ended: an error thrown once the client left is not recorded.
+    if (!state || !state.recording || state.finished || state.error === err) return;
     try {
       state.error = err;
       state.span.recordException(err);

@@ -1,3 +1,4 @@
+import { INVALID_SPAN_CONTEXT, NonRecordingSpan, RecordingSpan } from '../trace/span';
 import type { Span, SpanContext } from '../types';
 import { currentSpan, isTracingSuppressed } from '../context/storage';
 import { formatTraceparent, isValidSpanId, isValidTraceId, parseTraceparent } from './traceparent';
@@ -159,10 +160,14 @@ export function injectContext<C = unknown>(
     if (isTracingSuppressed()) return;
     const source = span ?? currentSpan();
     if (source === undefined || source === null) return;
+    // Our own spans carry valid ids by construction (or the all-zero context while suppressed,
+    // which cannot reach here); anything else is checked.
+    const own = source instanceof RecordingSpan || source instanceof NonRecordingSpan;
     const ctx =
       typeof (source as Span).spanContext === 'function' ? (source as Span).spanContext() : (source as SpanContext);
     if (ctx === null || typeof ctx !== 'object') return;
-    if (!isValidTraceId(ctx.traceId) || !isValidSpanId(ctx.spanId)) return;
+    if (!own && (!isValidTraceId(ctx.traceId) || !isValidSpanId(ctx.spanId))) return;
+    if (own && ctx.traceId === INVALID_SPAN_CONTEXT.traceId) return;
     setter.set(carrier, TRACEPARENT, formatTraceparent(ctx));
     const traceState = ctx.traceState;
     // SpanContext.traceState is already normalised when it came from extractContext; the check

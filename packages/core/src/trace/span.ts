@@ -322,7 +322,14 @@ export class RecordingSpan implements Span, SpanData {
  * request still propagates `traceparent`. The cheapest object we can hand out.
  */
 export class NonRecordingSpan implements Span {
-  constructor(private readonly ctx: SpanContext) {}
+  /**
+   * @param propagateOnly an ignored request's span: it passes the caller's context on unchanged
+   * and no span started under it records (a health check costs nearly nothing).
+   */
+  constructor(
+    private readonly ctx: SpanContext,
+    readonly propagateOnly = false,
+  ) {}
   spanContext(): SpanContext {
     return this.ctx;
   }

@@ -97,6 +97,7 @@ class TracerImpl implements Tracer {
     if (isTracingSuppressed()) return INVALID_SPAN;
     let parent: Span | SpanContext | undefined | null = opts ? opts.parent : undefined;
     if (parent === undefined) parent = currentSpan();
+    if (parent instanceof NonRecordingSpan && parent.propagateOnly) return parent;
     let parentCtx: SpanContext | undefined;
     let localParent: RecordingSpan | undefined;
     if (parent) {
@@ -249,7 +250,6 @@ function exportersByName(names: string[]): Exporter[] {
     if (name === 'console') out.push(new ConsoleExporter());
     else if (name === 'otlp') {
       try {
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
         const mod = require('@tracewire/otlp') as { OTLPExporter?: new () => Exporter };
         if (mod.OTLPExporter) out.push(new mod.OTLPExporter());
       } catch {

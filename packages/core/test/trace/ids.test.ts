@@ -18,10 +18,8 @@ describe('newTraceId / newSpanId', () => {
 
   it('draws from the pooled buffer: one randomFillSync per many ids', () => {
     jest.isolateModules(() => {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
       const crypto = require('node:crypto');
       const spy = jest.spyOn(crypto, 'randomFillSync');
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
       const ids = require('../../src/trace/ids');
       for (let i = 0; i < 1000; i++) ids.newSpanId();
       expect(spy.mock.calls.length).toBeGreaterThan(0);

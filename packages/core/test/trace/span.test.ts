@@ -70,7 +70,8 @@ describe('Span', () => {
     expect(data.events[0].name).toBe('exception');
     expect(data.events[0].attributes['exception.type']).toBe('QuotaError');
     expect(data.events[0].attributes['exception.message']).toBe('over quota');
-    expect(String(data.events[0].attributes['exception.stacktrace'])).toContain('QuotaError');
+    expect(String(data.events[0].attributes['exception.stacktrace'])).toContain('over quota');
+    expect(String(data.events[0].attributes['exception.stacktrace'])).toContain('span.test.ts');
   });
 
   it('keeps Ok final and ignores Unset, as the OpenTelemetry API says', async () => {

@@ -1,0 +1,66 @@
+/**
+ * The examples as a user runs them: `node examples/<name>/server.js` after `pnpm build`
+ * (`pnpm test` builds first). Each must start, serve its warm-up requests and print their traces
+ * (JSON lines, since stdout is not a terminal here).
+ */
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import type { FinishedTrace } from '@tracewire/core';
+
+function runExample(name: string, expected: number): Promise<FinishedTrace[]> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(__dirname, '..', 'examples', name, 'server.js')], {
+      env: { ...process.env, PORT: '0', WARMUP: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const traces: FinishedTrace[] = [];
+    let buf = '';
+    let stderr = '';
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${name}: got ${traces.length} of ${expected} traces in time; stderr:\n${stderr}`));
+    }, 15000);
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.stdout.on('data', (c: Buffer) => {
+      buf += c.toString();
+      let nl: number;
+      while ((nl = buf.indexOf('\n')) !== -1) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        if (line.trim()) traces.push(JSON.parse(line));
+      }
+      if (traces.length >= expected) {
+        clearTimeout(timer);
+        child.once('exit', () => resolve(traces));
+        child.kill('SIGTERM');
+      }
+    });
+    child.once('error', reject);
+  });
+}
+
+jest.setTimeout(20000);
+
+const rootName = (t: FinishedTrace) => t.spans.find((s) => s.spanId === t.rootSpanId)!.name;
+
+describe('examples', () => {
+  it('express-basic prints the traces of its requests', async () => {
+    const traces = await runExample('express-basic', 5);
+    expect(traces.map(rootName).sort()).toEqual(['GET', 'GET /fail', 'GET /hello/:name', 'GET /stream', 'GET /users/:id']);
+    const users = traces.find((t) => rootName(t) === 'GET /users/:id')!;
+    expect(users.traceId).toBe('0af7651916cd43dd8448eb211c80319c');
+    expect(users.spans.map((s) => s.name)).toEqual(['GET /users/:id', 'load user', 'db.query users', 'score.compute']);
+    const hello = traces.find((t) => rootName(t) === 'GET /hello/:name')!;
+    expect(hello.spans[0].attributes['url.query']).toBe('token=REDACTED');
+  });
+
+  it('koa-basic prints the traces of its requests', async () => {
+    const traces = await runExample('koa-basic', 4);
+    expect(traces.map(rootName).sort()).toEqual(['GET', 'GET /api/fail', 'GET /api/stream', 'GET /api/users/:id']);
+  });
+
+  it('fastify-basic prints the traces of its requests, skipping the ignored route', async () => {
+    const traces = await runExample('fastify-basic', 4);
+    expect(traces.map(rootName).sort()).toEqual(['GET', 'GET /api/fail', 'GET /api/stream', 'GET /api/users/:id']);
+  });
+});
