@@ -10,6 +10,10 @@ import { warnOnce } from '../config/warn';
 import { compileIgnore } from './ignore';
 import type { IgnoreOption } from './ignore';
 import { SENSITIVE_HEADERS, createQueryRedactor } from './redact';
+import { ResponseTap } from './tap';
+import type { TapSettings } from './tap';
+import type { StreamFormat } from '../stream';
+import { now } from '../trace/clock';
 
 /** Options shared by every adapter (DESIGN.md "Adapters"). */
 export interface ServerTracingOptions {
@@ -22,7 +26,7 @@ export interface ServerTracingOptions {
   /** Header names to record as `http.request.header.*` / `http.response.header.*`. */
   captureHeaders?: string[] | { request?: string[]; response?: string[] };
   /** Streamed-response tapping: `false` to turn it off (see the stream accumulator). */
-  stream?: false | { formats?: Array<'sse' | 'ndjson' | 'chunked'>; maxBytes?: number };
+  stream?: boolean | { formats?: Array<'sse' | 'ndjson' | 'chunked'>; maxBytes?: number };
   /** Called after the server span starts; an exception is logged once and ignored. */
   onRequest?: (span: Span, req: IncomingMessage) => void;
   /** Called just before the server span ends; an exception is logged once and ignored. */
@@ -46,6 +50,28 @@ export interface ServerRequestState {
   error: unknown;
   finished: boolean;
   readonly startTime: number;
+  /** Watches the response body (streamed responses), when the `stream` option allows. */
+  tap?: ResponseTap;
+}
+
+const ALL_FORMATS: ReadonlySet<StreamFormat> = new Set<StreamFormat>(['sse', 'ndjson', 'chunked']);
+
+function normaliseStream(option: ServerTracingOptions['stream']): { formats: ReadonlySet<StreamFormat>; maxBytes: number | undefined } | undefined {
+  if (option === false) return undefined;
+  if (option === undefined || option === true) return { formats: ALL_FORMATS, maxBytes: undefined };
+  if (typeof option !== 'object' || option === null) throw new TypeError('tracewire: option "stream" must be false or { formats, maxBytes }');
+  let formats = ALL_FORMATS;
+  if (option.formats !== undefined) {
+    if (!Array.isArray(option.formats) || option.formats.some((f) => !ALL_FORMATS.has(f))) {
+      throw new TypeError('tracewire: option "stream.formats" must be a list of "sse", "ndjson", "chunked"');
+    }
+    formats = new Set(option.formats);
+  }
+  const maxBytes = option.maxBytes;
+  if (maxBytes !== undefined && !(Number.isInteger(maxBytes) && maxBytes >= 0)) {
+    throw new TypeError('tracewire: option "stream.maxBytes" must be a non-negative integer');
+  }
+  return { formats, maxBytes };
 }
 
 const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH', 'QUERY']);
@@ -112,6 +138,9 @@ export class ServerInstrumentation {
   private readonly onResponse: ServerTracingOptions['onResponse'];
   private redactQuery: ((q: string) => string) | undefined;
   private redactFor: Tracer | undefined;
+  private readonly stream: { formats: ReadonlySet<StreamFormat>; maxBytes: number | undefined } | undefined;
+  private tapSettings: TapSettings | undefined;
+  private tapFor: Tracer | undefined;
 
   constructor(options: ServerTracingOptions = {}, readonly adapter = 'http') {
     if (options === null || typeof options !== 'object') throw new TypeError(`tracewire: ${adapter} options must be an object`);
@@ -136,11 +165,21 @@ export class ServerInstrumentation {
     }
     this.onRequest = options.onRequest;
     this.onResponse = options.onResponse;
+    this.stream = normaliseStream(options.stream);
   }
 
   /** The tracer: explicit, or the global one as it is when the request arrives. */
   tracer(): Tracer {
     return this.tracerOption ?? getTracer();
+  }
+
+  private tapSettingsFor(tracer: Tracer): TapSettings {
+    if (this.tapFor !== tracer || !this.tapSettings) {
+      const c = tracer.config;
+      this.tapSettings = { formats: this.stream!.formats, maxBytes: this.stream!.maxBytes, captureContent: c.captureContent, pricing: c.pricing };
+      this.tapFor = tracer;
+    }
+    return this.tapSettings;
   }
 
   private queryRedactor(tracer: Tracer): (q: string) => string {
@@ -195,6 +234,7 @@ export class ServerInstrumentation {
         if (v) attrs[`http.request.header.${h}`] = v;
       }
       span.setAttributes(attrs);
+      if (this.stream) state.tap = new ResponseTap(res, this.tapSettingsFor(tracer), state.startTime);
       if (this.onRequest) this.callHook('onRequest', () => this.onRequest!(span, req));
       return state;
     } catch (err) {
@@ -263,8 +303,19 @@ export class ServerInstrumentation {
         span.setAttribute('error.type', String(status));
         span.setStatus({ code: 'error' });
       }
-      if (this.onResponse) this.callHook('onResponse', () => this.onResponse!(span, req, res));
-      span.end();
+      const end = () => {
+        if (this.onResponse) this.callHook('onResponse', () => this.onResponse!(span, req, res));
+        span.end(endTime);
+      };
+      // The span's end is the response's end, even when a compressed body is still being inflated
+      // for the accumulator.
+      const endTime = now();
+      const pending = state.tap ? state.tap.finish(span, aborted) : undefined;
+      if (pending) pending.then(end, (err) => {
+        this.internalError(err);
+        end();
+      });
+      else end();
     } catch (err) {
       this.internalError(err);
       try {

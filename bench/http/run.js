@@ -1,0 +1,302 @@
+'use strict';
+/**
+ * HTTP overhead benchmark: Tracewire against a bare server and the OpenTelemetry Node SDK, in
+ * Express, Koa and Fastify. Run with `pnpm bench:http` (or `pnpm bench`, after the micro bench).
+ * Method and how to read the numbers: bench/README.md.
+ *
+ * Settings (environment variables; defaults are the published configuration):
+ *   BENCH_WARMUP=3         seconds of warm-up per server (both routes) before its first window
+ *   BENCH_DURATION=10      seconds of each measured window
+ *   BENCH_ROUNDS=2         rounds; each round measures every variant once, alternated A B C D
+ *   BENCH_CONNECTIONS=10   autocannon connections
+ *   BENCH_FRAMEWORKS=express,koa,fastify
+ *   BENCH_ROUTES=hello,stream
+ *   BENCH_VARIANTS=bare,tracewire,tracewire-unsampled,opentelemetry
+ *   BENCH_UNSAMPLED_ROUTES=hello   routes the unsampled variant is measured on (`hello,stream` for
+ *                                  all; the default keeps `pnpm bench` under 10 minutes on 2 cores)
+ *   BENCH_OUT=name         results file name (default: the date, `-quick` when not the defaults)
+ */
+const fs = require('node:fs');
+const path = require('node:path');
+const autocannon = require('autocannon');
+const { RESULTS, pinSelf, startServer, control, machine, versions, today } = require('./lib');
+
+// The load generator runs on core 1, the servers on core 0 (when taskset exists).
+if (pinSelf(1)) return;
+
+const list = (name, dflt) => (process.env[name] || dflt).split(',').map((s) => s.trim()).filter(Boolean);
+const num = (name, dflt) => {
+  const v = process.env[name] === undefined || process.env[name] === '' ? dflt : Number(process.env[name]);
+  if (!Number.isFinite(v) || v <= 0) throw new TypeError(`${name} must be a positive number`);
+  return v;
+};
+
+const DEFAULTS = { warmup: 3, duration: 10, rounds: 2, connections: 10 };
+const settings = {
+  warmup: num('BENCH_WARMUP', DEFAULTS.warmup),
+  duration: num('BENCH_DURATION', DEFAULTS.duration),
+  rounds: Math.round(num('BENCH_ROUNDS', DEFAULTS.rounds)),
+  connections: Math.round(num('BENCH_CONNECTIONS', DEFAULTS.connections)),
+  frameworks: list('BENCH_FRAMEWORKS', 'express,koa,fastify'),
+  routes: list('BENCH_ROUTES', 'hello,stream'),
+  variants: list('BENCH_VARIANTS', 'bare,tracewire,tracewire-unsampled,opentelemetry'),
+  unsampledRoutes: list('BENCH_UNSAMPLED_ROUTES', 'hello'),
+};
+const ROUTES = { hello: '/hello/world', stream: '/stream' };
+for (const r of settings.routes) if (!ROUTES[r]) throw new TypeError(`BENCH_ROUTES: unknown route "${r}" (hello, stream)`);
+if (!settings.variants.includes('bare')) throw new TypeError('BENCH_VARIANTS must include bare (everything is compared to it)');
+
+/** Targets of issue 6: added server CPU per request against bare, same run. */
+const TARGETS = { hello: 10, stream: 15, unsampled: 3, otelFactor: 6 };
+
+const isDefault = ['warmup', 'duration', 'rounds', 'connections'].every((k) => settings[k] === DEFAULTS[k]);
+const outName = process.env.BENCH_OUT || `${today()}${isDefault ? '' : '-quick'}`;
+
+function command() {
+  const env = Object.keys(process.env)
+    .filter((k) => k.startsWith('BENCH_') && k !== 'BENCH_PINNED')
+    .sort()
+    .map((k) => `${k}=${process.env[k]}`);
+  const script = process.env.npm_lifecycle_event || 'bench:http';
+  return [...env, `npx -y pnpm@10 ${script}`].join(' ');
+}
+
+function variantsFor(route) {
+  return settings.variants.filter((v) => v !== 'tracewire-unsampled' || settings.unsampledRoutes.includes(route));
+}
+
+/** Runs autocannon; returns throughput, exact latency percentiles (µs resolution) and errors. */
+async function load(port, requestPath, seconds, measure) {
+  const latencies = [];
+  const opts = { url: `http://127.0.0.1:${port}`, connections: settings.connections, duration: seconds, pipelining: 1 };
+  if (Array.isArray(requestPath)) opts.requests = requestPath.map((p) => ({ method: 'GET', path: p }));
+  else opts.url += requestPath;
+  const instance = autocannon(opts);
+  // autocannon's own histogram has 1 ms resolution; a hello request takes well under that.
+  if (measure) instance.on('response', (_client, _status, _bytes, ms) => latencies.push(ms));
+  const result = await instance;
+  latencies.sort((a, b) => a - b);
+  const pct = (p) => (latencies.length ? latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] : NaN);
+  return {
+    requests: result.requests.total,
+    seconds: result.duration,
+    p50: pct(50),
+    p99: pct(99),
+    bad: result.errors + result.timeouts + result.non2xx,
+  };
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+const summary = (xs) => ({ median: median(xs), min: Math.min(...xs), max: Math.max(...xs) });
+
+async function main() {
+  const started = Date.now();
+  const cells = [];
+  const serverStats = [];
+  const log = (msg) => process.stderr.write(`${msg}\n`);
+  log(`HTTP bench: ${settings.frameworks.join(', ')} × ${settings.routes.join(', ')} × ${settings.variants.join(', ')}; ` +
+    `${settings.rounds} rounds of ${settings.duration} s (warm-up ${settings.warmup} s), ${settings.connections} connections`);
+
+  for (const framework of settings.frameworks) {
+    // One process per variant, alive for all of this framework's rounds.
+    const servers = {};
+    try {
+      for (const variant of settings.variants) servers[variant] = await startServer(framework, variant);
+      for (const variant of settings.variants) {
+        const paths = settings.routes.map((r) => ROUTES[r]);
+        await load(servers[variant].port, paths.length > 1 ? paths : paths[0], settings.warmup, false);
+      }
+      for (let round = 1; round <= settings.rounds; round++) {
+        for (const route of settings.routes) {
+          for (const variant of variantsFor(route)) {
+            const s = servers[variant];
+            await control(s.control, '/__bench/reset');
+            const r = await load(s.port, ROUTES[route], settings.duration, true);
+            const w = await control(s.control, '/__bench/read');
+            const row = {
+              framework,
+              route,
+              variant,
+              round,
+              rps: r.requests / r.seconds,
+              p50Ms: r.p50,
+              p99Ms: r.p99,
+              cpuUsPerReq: w.cpuUs / w.requests,
+              userUsPerReq: w.userUs / w.requests,
+              systemUsPerReq: w.systemUs / w.requests,
+              cpuUtil: w.cpuUs / (w.wallMs * 1000),
+              served: w.requests,
+              rssBytes: w.memory.rss,
+              heapUsedBytes: w.memory.heapUsed,
+              errors: r.bad,
+            };
+            cells.push(row);
+            log(`  ${framework.padEnd(7)} ${route.padEnd(6)} ${variant.padEnd(19)} round ${round}: ` +
+              `${row.rps.toFixed(0).padStart(6)} req/s  ${row.cpuUsPerReq.toFixed(1).padStart(6)} µs/req ` +
+              `(user ${row.userUsPerReq.toFixed(1)}, sys ${row.systemUsPerReq.toFixed(1)})  ` +
+              `server ${(row.cpuUtil * 100).toFixed(0)}% of a core${row.errors ? `  ${row.errors} ERRORS` : ''}`);
+          }
+        }
+      }
+      for (const variant of settings.variants) {
+        const st = await control(servers[variant].control, '/__bench/stats?flush=1');
+        serverStats.push({ framework, variant, served: st.served, stats: st.stats, otelExportedSpans: st.otelExportedSpans });
+      }
+    } finally {
+      await Promise.all(Object.values(servers).map((s) => s.stop()));
+    }
+  }
+
+  const report = analyse(cells, serverStats);
+  const result = {
+    date: today(),
+    startedAt: new Date(started).toISOString(),
+    elapsedSeconds: Math.round((Date.now() - started) / 1000),
+    command: command(),
+    machine: machine(),
+    settings,
+    versions: versions([
+      'express', 'koa', '@koa/router', 'fastify', 'autocannon',
+      '@opentelemetry/api', '@opentelemetry/sdk-trace-node', '@opentelemetry/instrumentation',
+      '@opentelemetry/instrumentation-http', '@opentelemetry/instrumentation-express',
+      '@opentelemetry/instrumentation-koa', '@fastify/otel',
+    ]),
+    ...report,
+    rounds: cells,
+  };
+  const md = markdown(result);
+  fs.mkdirSync(RESULTS, { recursive: true });
+  fs.writeFileSync(path.join(RESULTS, `${outName}.json`), `${JSON.stringify(result, null, 2)}\n`);
+  fs.writeFileSync(path.join(RESULTS, `${outName}.md`), md);
+  process.stdout.write(`\n${md}`);
+  log(`\nwrote bench/results/${outName}.json and .md in ${result.elapsedSeconds} s`);
+  if (cells.some((c) => c.errors)) {
+    log('some requests failed (see "errors" in the JSON): the numbers of those cells are not comparable');
+    process.exitCode = 1;
+  }
+}
+
+/** Per-cell summaries over rounds, the comparison with bare (paired by round) and the targets. */
+function analyse(cells, serverStats) {
+  const summaries = [];
+  for (const framework of settings.frameworks) {
+    for (const route of settings.routes) {
+      const bareRounds = cells.filter((c) => c.framework === framework && c.route === route && c.variant === 'bare');
+      for (const variant of variantsFor(route)) {
+        const rs = cells.filter((c) => c.framework === framework && c.route === route && c.variant === variant);
+        const s = {
+          framework,
+          route,
+          variant,
+          rps: summary(rs.map((r) => r.rps)),
+          p50Ms: summary(rs.map((r) => r.p50Ms)),
+          p99Ms: summary(rs.map((r) => r.p99Ms)),
+          cpuUsPerReq: summary(rs.map((r) => r.cpuUsPerReq)),
+          userUsPerReq: summary(rs.map((r) => r.userUsPerReq)),
+          systemUsPerReq: summary(rs.map((r) => r.systemUsPerReq)),
+          cpuUtil: summary(rs.map((r) => r.cpuUtil)),
+          rssMB: summary(rs.map((r) => r.rssBytes / 2 ** 20)),
+        };
+        if (variant !== 'bare') {
+          // Paired with bare of the same round (measured minutes apart at most), so drift cancels.
+          const pairs = rs.map((r) => [r, bareRounds.find((b) => b.round === r.round)]).filter(([, b]) => b);
+          s.vsBare = {
+            throughputRatio: summary(pairs.map(([r, b]) => r.rps / b.rps)),
+            addedCpuUs: summary(pairs.map(([r, b]) => r.cpuUsPerReq - b.cpuUsPerReq)),
+          };
+        }
+        const st = serverStats.find((x) => x.framework === framework && x.variant === variant);
+        if (st && st.otelExportedSpans !== undefined) s.spansPerRequest = st.otelExportedSpans / st.served;
+        if (st && st.stats) {
+          s.spansPerRequest = st.stats.exportedSpans / st.served;
+          s.tracerDropped = st.stats.dropped;
+        }
+        summaries.push(s);
+      }
+    }
+  }
+
+  const added = (framework, route, variant) => {
+    const s = summaries.find((x) => x.framework === framework && x.route === route && x.variant === variant);
+    return s && s.vsBare ? s.vsBare.addedCpuUs : undefined;
+  };
+  const targets = [];
+  const check = (framework, name, value, limit, worst, pass) =>
+    targets.push({ framework, target: name, value, worstRound: worst, limit, pass });
+  for (const framework of settings.frameworks) {
+    const hello = added(framework, 'hello', 'tracewire');
+    const otel = added(framework, 'hello', 'opentelemetry');
+    if (hello) check(framework, 'hello: added CPU µs/req', hello.median, `≤ ${TARGETS.hello}`, hello.max, hello.median <= TARGETS.hello);
+    if (hello && otel) {
+      const factor = otel.median / Math.max(hello.median, 1e-9);
+      check(framework, 'hello: OpenTelemetry added ÷ Tracewire added', factor, `≥ ${TARGETS.otelFactor}`, otel.min / Math.max(hello.max, 1e-9), factor >= TARGETS.otelFactor);
+    }
+    const stream = added(framework, 'stream', 'tracewire');
+    if (stream) check(framework, 'stream: added CPU µs/req', stream.median, `≤ ${TARGETS.stream}`, stream.max, stream.median <= TARGETS.stream);
+    for (const route of settings.routes) {
+      const un = added(framework, route, 'tracewire-unsampled');
+      if (un) check(framework, `${route} unsampled: added CPU µs/req`, un.median, `≤ ${TARGETS.unsampled}`, un.max, un.median <= TARGETS.unsampled);
+    }
+  }
+  return { cells: summaries, targets, serverStats };
+}
+
+const f0 = (x) => (Number.isFinite(x) ? x.toFixed(0) : '—');
+const f1 = (x) => (Number.isFinite(x) ? x.toFixed(1) : '—');
+const f2 = (x) => (Number.isFinite(x) ? x.toFixed(2) : '—');
+const range = (s, f) => `${f(s.median)} (${f(s.min)}–${f(s.max)})`;
+const signed = (f) => (x) => (x > 0 ? '+' : '') + f(x);
+
+function markdown(r) {
+  const m = r.machine;
+  const lines = [];
+  lines.push(`## HTTP overhead, ${r.date}`);
+  lines.push('');
+  lines.push(`Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, Node ${m.node}, ${m.os}; ${m.pinned}.`);
+  lines.push(`Load: autocannon, ${r.settings.connections} connections to 127.0.0.1, ${r.settings.warmup} s warm-up per server, ` +
+    `${r.settings.rounds} rounds × ${r.settings.duration} s per cell, variants alternated within each round.`);
+  lines.push(`Command: \`${r.command}\` (${r.elapsedSeconds} s).`);
+  const v = r.versions;
+  lines.push(`Versions: express ${v.express}, koa ${v.koa} + @koa/router ${v['@koa/router']}, fastify ${v.fastify}; ` +
+    `OpenTelemetry sdk-trace-node ${v['@opentelemetry/sdk-trace-node']}, instrumentation-http ${v['@opentelemetry/instrumentation-http']}, ` +
+    `instrumentation-express ${v['@opentelemetry/instrumentation-express']}, instrumentation-koa ${v['@opentelemetry/instrumentation-koa']}, ` +
+    `@fastify/otel ${v['@fastify/otel']}.`);
+  lines.push('');
+  lines.push('Each figure is the median over rounds, (min–max) across rounds. **CPU µs/req** is the server process\'s own ' +
+    'CPU time (user + system, all threads) over the window divided by the requests it served; **added** is that minus ' +
+    'bare\'s in the same round. **Server busy** is that CPU time as a share of one core (min–max over rounds): below ' +
+    '~90% the load generator, not the server, set the pace, and idle wake-ups inflate CPU µs/req (see bench/README.md).');
+  lines.push('');
+  lines.push('| framework | route | variant | req/s | p50 ms | p99 ms | CPU µs/req | added CPU µs/req | req/s vs bare | server busy | spans/req | RSS MB |');
+  lines.push('|---|---|---|---|---|---|---|---|---|---|---|---|');
+  for (const c of r.cells) {
+    lines.push(`| ${c.framework} | ${c.route} | ${c.variant} | ${range(c.rps, f0)} | ${range(c.p50Ms, f2)} | ${range(c.p99Ms, f2)} | ` +
+      `${range(c.cpuUsPerReq, f1)} | ${c.vsBare ? range(c.vsBare.addedCpuUs, signed(f1)) : '—'} | ` +
+      `${c.vsBare ? range(c.vsBare.throughputRatio, f2) : '—'} | ${f0(c.cpuUtil.min * 100)}–${f0(c.cpuUtil.max * 100)}% | ` +
+      `${c.spansPerRequest !== undefined ? f1(c.spansPerRequest) : '—'} | ${f0(c.rssMB.median)} |`);
+  }
+  lines.push('');
+  lines.push('Targets (issue 6; judged on the median, the worst round shown beside it):');
+  lines.push('');
+  lines.push('| framework | target | median | worst round | limit | |');
+  lines.push('|---|---|---|---|---|---|');
+  for (const t of r.targets) {
+    lines.push(`| ${t.framework} | ${t.target} | ${f1(t.value)} | ${f1(t.worstRound)} | ${t.limit} | ${t.pass ? 'pass' : '**MISS**'} |`);
+  }
+  const drops = r.cells.filter((c) => c.tracerDropped && Object.keys(c.tracerDropped).length);
+  if (drops.length) {
+    lines.push('');
+    lines.push(`Tracewire dropped spans: ${drops.map((c) => `${c.framework}/${c.variant} ${JSON.stringify(c.tracerDropped)}`).join('; ')}.`);
+  }
+  lines.push('');
+  return lines.join('\n');
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,120 @@
+'use strict';
+/**
+ * One benchmarked server: `node bench/http/server.js <framework> <variant> [port]`.
+ *   framework  express | koa | fastify
+ *   variant    bare | tracewire | tracewire-unsampled | opentelemetry | context-only
+ *              (context-only: bare plus `AsyncLocalStorage.run` per request, a reference point that
+ *              is not in the default matrix)
+ *   port       where the app listens on 127.0.0.1 (default: any free port)
+ * Prints one JSON line, `{"port":…,"control":…,"pid":…}`, once both servers listen.
+ *
+ * The control server (another port, `CONTROL_PORT` or any free one) lets the load generator read
+ * this process's own counters without sharing its CPU:
+ *   GET /__bench/reset   start a measuring window: CPU time, requests served, wall clock
+ *   GET /__bench/read    the window so far: cpu µs (user+system), requests, wall ms, memory
+ *   GET /__bench/stats   memory, `tracer.stats()` (OpenTelemetry: spans exported); `?flush=1` flushes
+ *                        the tracer's queue first,
+ *                        `?gc=1` a full GC (node --expose-gc) before memory is read
+ */
+const [framework, variant, portArg] = process.argv.slice(2);
+const FRAMEWORKS = ['express', 'koa', 'fastify'];
+const VARIANTS = ['bare', 'tracewire', 'tracewire-unsampled', 'opentelemetry', 'context-only'];
+if (!FRAMEWORKS.includes(framework) || !VARIANTS.includes(variant)) {
+  console.error(`usage: node bench/http/server.js <${FRAMEWORKS.join('|')}> <${VARIANTS.join('|')}> [port]`);
+  process.exit(2);
+}
+
+// First of all, before any framework (or node:http user) is loaded.
+const otel = variant === 'opentelemetry' ? require('./otel').setupOpenTelemetry(framework) : undefined;
+
+const http = require('node:http');
+const { listen } = require('./app');
+
+let tracer;
+if (variant === 'tracewire' || variant === 'tracewire-unsampled') {
+  const { createTracer } = require('@tracewire/core');
+  tracer = createTracer({
+    serviceName: `bench-${framework}`,
+    // 1: every request recorded; 0: none recorded, context still propagated (parent-based ratio).
+    sampler: variant === 'tracewire' ? 1 : 0,
+    // Receives every batch and drops it: the pipeline (default batching) runs, the network doesn't.
+    exporters: [{ name: 'discard', export: () => Promise.resolve() }],
+  });
+}
+
+let served = 0;
+let window = { cpu: process.cpuUsage(), hr: process.hrtime.bigint(), served: 0 };
+
+function memory() {
+  const m = process.memoryUsage();
+  return { rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external, arrayBuffers: m.arrayBuffers };
+}
+
+async function onControl(req, res) {
+  const url = new URL(req.url, 'http://127.0.0.1');
+  let body;
+  switch (url.pathname) {
+    case '/__bench/reset':
+      window = { cpu: process.cpuUsage(), hr: process.hrtime.bigint(), served };
+      body = { ok: true };
+      break;
+    case '/__bench/read': {
+      const cpu = process.cpuUsage(window.cpu);
+      body = {
+        cpuUs: cpu.user + cpu.system,
+        userUs: cpu.user,
+        systemUs: cpu.system,
+        requests: served - window.served,
+        wallMs: Number(process.hrtime.bigint() - window.hr) / 1e6,
+        memory: memory(),
+      };
+      break;
+    }
+    case '/__bench/stats':
+      if (url.searchParams.get('flush') === '1') {
+        if (tracer) await tracer.forceFlush();
+        if (otel) await otel.provider.forceFlush();
+      }
+      if (url.searchParams.get('gc') === '1' && typeof global.gc === 'function') {
+        // Twice: the first pass can leave objects that only a second one frees (weak callbacks).
+        global.gc();
+        global.gc();
+      }
+      body = {
+        memory: memory(),
+        gc: typeof global.gc === 'function',
+        served,
+        stats: tracer ? tracer.stats() : null,
+        otelExportedSpans: otel ? otel.exporter.exportedSpans : undefined,
+      };
+      break;
+    default:
+      res.writeHead(404).end();
+      return;
+  }
+  res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+}
+
+async function main() {
+  const server = await listen(framework, Number(portArg || 0), { tracer, context: variant === 'context-only' });
+  // Counted for every variant alike; the window's CPU is divided by this.
+  server.on('request', () => {
+    served++;
+  });
+  const controlServer = http.createServer((req, res) => {
+    onControl(req, res).catch((err) => {
+      res.writeHead(500).end(String(err && err.stack));
+    });
+  });
+  await new Promise((resolve) => controlServer.listen(Number(process.env.CONTROL_PORT || 0), '127.0.0.1', resolve));
+  process.stdout.write(`${JSON.stringify({ framework, variant, port: server.address().port, control: controlServer.address().port, pid: process.pid })}\n`);
+
+  const stop = () => process.exit(0);
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

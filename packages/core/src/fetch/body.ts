@@ -1,0 +1,198 @@
+/**
+ * The response tap of tracedFetch: the caller gets a new Response whose body is a pull-based
+ * pass-through of the original one, so the client span ends when the body has really been read,
+ * cancelled or has failed, without reading anything the consumer has not asked for.
+ */
+import type { Span } from '../types';
+import { recordError } from '../tracer/tracer';
+import { errorTypeOf } from '../trace/span';
+import { warnOnce } from '../config/warn';
+
+/** Sees the bytes the consumer reads (an LLM decoder); every call is guarded by the tap. */
+export interface BodyObserver {
+  chunk(bytes: Uint8Array): void;
+  /** The body was read to its end. */
+  end(): void;
+  /** The body will not be read to its end (cancelled, failed, aborted, timed out). */
+  abort(): void;
+  /** Sets what it learnt on the span, just before the span ends. */
+  apply(span: Span): void;
+}
+
+/** `error.type` for a failed call: a DOMException says more by its name (AbortError, TimeoutError). */
+export function fetchErrorType(err: unknown): string {
+  const type = errorTypeOf(err);
+  if (type === 'DOMException') {
+    const name = (err as { name?: unknown }).name;
+    if (typeof name === 'string' && name) return name;
+  }
+  return type;
+}
+
+/**
+ * Records a failed call or body: exception event, status Error, `error.type`. A network error from
+ * fetch is a `TypeError('fetch failed')` whose `cause` says what happened (ECONNREFUSED...): the
+ * cause's code goes into the status message, where it is visible without opening the event.
+ */
+export function recordFetchError(span: Span, err: unknown): void {
+  if (!span.isRecording()) return;
+  recordError(span, err);
+  span.setAttribute('error.type', fetchErrorType(err));
+  const cause = err !== null && typeof err === 'object' ? (err as { cause?: unknown }).cause : undefined;
+  if (cause !== null && typeof cause === 'object') {
+    const code = (cause as { code?: unknown }).code;
+    const message = (err as { message?: unknown }).message;
+    if (typeof code === 'string' && code) {
+      span.setStatus({ code: 'error', message: typeof message === 'string' && message ? `${message} (${code})` : code });
+    }
+  }
+}
+
+/** Response fields the Response constructor cannot set, but which SDKs read. */
+const COPIED = ['url', 'redirected', 'type'] as const;
+
+function copyFields(target: Response, source: Response): void {
+  for (const key of COPIED) {
+    let value: unknown;
+    try {
+      value = source[key];
+    } catch {
+      continue;
+    }
+    Object.defineProperty(target, key, { value, configurable: true, enumerable: false, writable: false });
+  }
+  // A clone of the new Response would lose them again.
+  Object.defineProperty(target, 'clone', {
+    configurable: true,
+    enumerable: false,
+    writable: true,
+    value: function clone(this: Response): Response {
+      const copy = Response.prototype.clone.call(this);
+      copyFields(copy, source);
+      return copy;
+    },
+  });
+}
+
+type Outcome = 'end' | 'cancel' | 'error' | 'abort' | 'timeout';
+
+/**
+ * Returns a Response that reads through `res` and ends `span` when its body ends, is cancelled,
+ * errors, when `signal` aborts, or after `idleMs` during which the consumer did not ask for more
+ * (marked `tracewire.body.unread` when nothing was read, `tracewire.body.abandoned` otherwise).
+ * A response without a body ends the span at once and is returned as it is.
+ */
+export function tapResponse(
+  res: Response,
+  span: Span,
+  observer: BodyObserver | undefined,
+  signal: AbortSignal | undefined,
+  idleMs: number,
+): Response {
+  const source = res.body;
+  if (source === null || source === undefined || typeof (source as ReadableStream).getReader !== 'function') {
+    finishObserver(span, observer, 'end');
+    span.end();
+    return res;
+  }
+  let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+  let done = false;
+  let reads = 0;
+  let timer: NodeJS.Timeout | undefined;
+
+  const onAbort = (): void => finish('abort', signal ? signal.reason : undefined);
+  const arm = (): void => {
+    timer = setTimeout(() => finish('timeout'), idleMs);
+    timer.unref();
+  };
+  const finish = (outcome: Outcome, err?: unknown): void => {
+    if (done) return;
+    done = true;
+    if (timer !== undefined) clearTimeout(timer);
+    if (signal) signal.removeEventListener('abort', onAbort);
+    try {
+      if (outcome === 'error' || outcome === 'abort') recordFetchError(span, err);
+      else if (outcome === 'cancel') span.setAttribute('tracewire.body.cancelled', true);
+      else if (outcome === 'timeout') span.setAttribute(reads === 0 ? 'tracewire.body.unread' : 'tracewire.body.abandoned', true);
+      finishObserver(span, observer, outcome);
+    } catch (e) {
+      internalError(e);
+    }
+    span.end();
+  };
+
+  const stream = new ReadableStream<Uint8Array>(
+    {
+      pull(controller) {
+        if (timer !== undefined) clearTimeout(timer);
+        if (reader === undefined) reader = source.getReader() as ReadableStreamDefaultReader<Uint8Array>;
+        return reader.read().then(
+          (result) => {
+            if (result.done) {
+              controller.close();
+              finish('end');
+              return;
+            }
+            reads++;
+            const value = result.value;
+            if (!done && observer !== undefined) {
+              try {
+                observer.chunk(value);
+              } catch (e) {
+                observer = undefined;
+                internalError(e);
+              }
+            }
+            controller.enqueue(value);
+            if (!done) arm();
+          },
+          (err: unknown) => {
+            finish('error', err);
+            controller.error(err);
+          },
+        );
+      },
+      cancel(reason) {
+        finish('cancel');
+        // The consumer's cancel reaches the network: undici closes the connection.
+        return reader !== undefined ? reader.cancel(reason) : source.cancel(reason);
+      },
+    },
+    // No read-ahead: pull runs only when the consumer asks for a chunk.
+    { highWaterMark: 0 },
+  );
+
+  let out: Response;
+  try {
+    out = new Response(stream as unknown as ConstructorParameters<typeof Response>[0], { status: res.status, statusText: res.statusText, headers: res.headers });
+    copyFields(out, res);
+  } catch (e) {
+    // A status the constructor refuses (0, an opaque response): hand the original back.
+    internalError(e);
+    finish('end');
+    return res;
+  }
+  if (signal) {
+    if (signal.aborted) finish('abort', signal.reason);
+    else signal.addEventListener('abort', onAbort, { once: true });
+  }
+  if (!done) arm();
+  return out;
+}
+
+function finishObserver(span: Span, observer: BodyObserver | undefined, outcome: Outcome): void {
+  if (observer === undefined) return;
+  try {
+    if (outcome === 'end') observer.end();
+    else observer.abort();
+    observer.apply(span);
+  } catch (e) {
+    internalError(e);
+  }
+}
+
+function internalError(err: unknown): void {
+  warnOnce('fetch:internal', `internal error in tracedFetch; the call proceeds untraced: ${err instanceof Error ? err.stack || err.message : String(err)}`);
+}
+
+export { internalError };

@@ -1,0 +1,352 @@
+/**
+ * tracedFetch: a CLIENT span per outbound call, W3C context injected into the request, the span
+ * ended when the response body has really been consumed. LLM calls are recognised and decoded.
+ * Issue #5; OpenTelemetry HTTP client semantic conventions.
+ */
+import type { Attributes, Span } from '../types';
+import type { Tracer } from '../tracer/tracer';
+import { getTracer } from '../tracer/global';
+import { currentSpan, isTracingSuppressed, runWithSpan } from '../context/storage';
+import { injectContext } from '../propagation';
+import { createQueryRedactor, redactUrl } from '../http/redact';
+import type { ResolvedConfig } from '../config';
+import { MAX_TIMER_MS } from '../config/defaults';
+import { isPlainObject, optionError, rejectUnknownKeys } from '../config/validate';
+import { compilePropagateTo } from './propagate';
+import type { PropagateMatcher, PropagateToOption } from './propagate';
+import { internalError, recordFetchError, tapResponse } from './body';
+import type { BodyObserver } from './body';
+import { bodyText, detectLLMEndpoint, readLLMRequest, withStreamUsage } from './llm';
+import type { LLMRequest } from './llm';
+import { createLLMObserver } from './llm-response';
+
+/** A function with the signature of the global `fetch`. */
+export type FetchFunction = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
+
+/** Options of `createTracedFetch` and `instrumentGlobalFetch`. */
+export interface TracedFetchOptions {
+  /** The tracer (default: the global one, as it is at each call). */
+  tracer?: Tracer;
+  /** Destinations that receive `traceparent`/`tracestate` (default: the tracer's, else all). */
+  propagateTo?: PropagateToOption;
+  /**
+   * Add `stream_options: { include_usage: true }` to OpenAI Chat Completions streaming requests
+   * that lack it, so token usage and cost are known (default false: the request is sent as is).
+   */
+  ensureStreamUsage?: boolean;
+  /** Record LLM prompts and outputs (default: the tracer's `captureContent`). */
+  captureContent?: boolean;
+  /**
+   * A response body nobody reads for this long ends the span, marked `tracewire.body.unread`
+   * (or `tracewire.body.abandoned` once partly read); default 60000 ms.
+   */
+  bodyTimeoutMs?: number;
+}
+
+/** Default of `bodyTimeoutMs`. */
+export const DEFAULT_BODY_TIMEOUT_MS = 60000;
+
+const OPTION_KEYS: ReadonlySet<string> = new Set(['tracer', 'propagateTo', 'ensureStreamUsage', 'captureContent', 'bodyTimeoutMs']);
+
+/** On every function we return: the fetch it calls, so wrapping a traced fetch never traces twice. */
+export const UNDERLYING: unique symbol = Symbol.for('tracewire.fetch.underlying') as never;
+type Traced = FetchFunction & { [UNDERLYING]?: () => unknown };
+
+/** The fetch a (possibly traced) function ends up calling. */
+export function unwrapFetch(fn: unknown): unknown {
+  for (let i = 0; i < 8 && typeof fn === 'function' && typeof (fn as Traced)[UNDERLYING] === 'function'; i++) {
+    fn = (fn as Traced)[UNDERLYING]!();
+  }
+  return fn;
+}
+
+const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH', 'QUERY']);
+
+// RequestInit members read through getters when a caller passes a class instance (a Request) as
+// init; a spread copies only own properties.
+const INIT_KEYS = [
+  'method', 'headers', 'body', 'referrer', 'referrerPolicy', 'mode', 'credentials', 'cache', 'redirect',
+  'integrity', 'keepalive', 'signal', 'window', 'duplex', 'priority', 'dispatcher',
+] as const;
+
+function copyInit(init: RequestInit | undefined): Record<string, unknown> {
+  if (init === undefined || init === null) return {};
+  const out: Record<string, unknown> = { ...init };
+  if (!isPlainObject(init)) {
+    for (const k of INIT_KEYS) {
+      if (!(k in out)) {
+        const v = (init as Record<string, unknown>)[k];
+        if (v !== undefined) out[k] = v;
+      }
+    }
+  }
+  return out;
+}
+
+/** A client span being made: everything decided before the call. */
+interface Call {
+  input: string | URL | Request;
+  init: RequestInit | undefined;
+  span: Span;
+  signal: AbortSignal | undefined;
+  llm: LLMRequest | undefined;
+  startTime: number;
+}
+
+interface PerConfig {
+  redact: (q: string) => string;
+  propagate: PropagateMatcher | undefined;
+}
+
+/**
+ * Per-tracer work done once: the query redactor and the compiled `propagateTo`. Keyed by the
+ * tracer's resolved config, so the global tracer being replaced is picked up.
+ */
+const perConfig = new WeakMap<ResolvedConfig, PerConfig>();
+
+function configOf(cfg: ResolvedConfig): PerConfig {
+  let c = perConfig.get(cfg);
+  if (c === undefined) {
+    let propagate: PropagateMatcher | undefined;
+    try {
+      propagate = compilePropagateTo(cfg.propagateTo);
+    } catch {
+      // The tracer validated it already; an unreadable value propagates nowhere rather than throw.
+      propagate = () => false;
+    }
+    c = { redact: createQueryRedactor(cfg.redactQueryParams), propagate };
+    perConfig.set(cfg, c);
+  }
+  return c;
+}
+
+/**
+ * Spans of calls between the moment they are made and their response. A fetch called while one of
+ * them is active is the same call made by a wrapped fetch (a retrying wrapper, an instrumented
+ * global fetch): it is passed through, so one call is one span.
+ */
+const inFlight = new WeakSet<Span>();
+
+function isRequest(x: unknown): x is Request {
+  return x !== null && typeof x === 'object' && !(x instanceof URL) && typeof (x as Request).url === 'string' && typeof (x as Request).method === 'string';
+}
+
+function checkOptions(options: unknown): TracedFetchOptions {
+  if (options === undefined) return {};
+  if (!isPlainObject(options)) throw optionError('createTracedFetch options', 'a plain object', options);
+  rejectUnknownKeys(options, OPTION_KEYS, '');
+  const o = options as TracedFetchOptions;
+  if (o.tracer !== undefined && (o.tracer === null || typeof o.tracer !== 'object' || typeof o.tracer.startSpan !== 'function')) {
+    throw optionError('tracer', 'a Tracer from createTracer()', o.tracer);
+  }
+  for (const k of ['ensureStreamUsage', 'captureContent'] as const) {
+    if (o[k] !== undefined && typeof o[k] !== 'boolean') throw optionError(k, 'a boolean', o[k]);
+  }
+  if (o.bodyTimeoutMs !== undefined) {
+    const v = o.bodyTimeoutMs;
+    if (typeof v !== 'number' || !(v > 0) || v > MAX_TIMER_MS) throw optionError('bodyTimeoutMs', `a number of milliseconds in 1..${MAX_TIMER_MS}`, v);
+  }
+  return o;
+}
+
+/**
+ * Wraps a fetch-compatible function (default: `globalThis.fetch`, looked up at each call) so that
+ * every call is a CLIENT span and carries the trace to the next service. Bad options throw a
+ * TypeError naming the option.
+ */
+export function createTracedFetch(fetchImpl?: FetchFunction, options?: TracedFetchOptions): FetchFunction {
+  if (fetchImpl !== undefined && typeof fetchImpl !== 'function') throw optionError('fetchImpl', 'a fetch function', fetchImpl);
+  const o = checkOptions(options);
+  const fixedTracer = o.tracer;
+  const ownPropagate = compilePropagateTo(o.propagateTo);
+  const hasOwnPropagate = o.propagateTo !== undefined;
+  const ensureStreamUsage = o.ensureStreamUsage === true;
+  const captureOption = o.captureContent;
+  const idleMs = o.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS;
+  const underlying = (): unknown => (fetchImpl !== undefined ? fetchImpl : globalThis.fetch);
+
+  const traced: Traced = function fetch(input: string | URL | Request, init?: RequestInit): Promise<Response> {
+    const impl = unwrapFetch(underlying()) as FetchFunction;
+    // Exporters' own calls, and the inner fetch of a call we already trace: straight through.
+    if (isTracingSuppressed()) return impl(input, init);
+    const active = currentSpan();
+    if (active !== undefined && inFlight.has(active)) return impl(input, init);
+    const tracer = fixedTracer ?? getTracer();
+    const cfg = tracer.config;
+    if (!cfg.enabled) return impl(input, init);
+
+    let call: Call | undefined;
+    try {
+      const per = configOf(cfg);
+      call = prepare(tracer, per, hasOwnPropagate ? ownPropagate : per.propagate, ensureStreamUsage, input, init);
+    } catch (err) {
+      internalError(err);
+    }
+    if (call === undefined) return impl(input, init);
+    const { span } = call;
+    const own = span !== active; // false: an ignored request's span, which only passes context on
+    let promise: Promise<Response>;
+    if (own) inFlight.add(span);
+    try {
+      const args = call;
+      promise = own ? runWithSpan(span, () => impl(args.input, args.init)) : impl(args.input, args.init);
+    } catch (err) {
+      inFlight.delete(span);
+      recordFetchError(span, err);
+      if (own) span.end();
+      throw err;
+    }
+    const started = call;
+    return Promise.resolve(promise).then(
+      (res) => {
+        inFlight.delete(span);
+        if (!own) return res;
+        return onResponse(started, res, cfg, captureOption, idleMs);
+      },
+      (err: unknown) => {
+        inFlight.delete(span);
+        if (own) {
+          recordFetchError(span, err);
+          span.end();
+        }
+        throw err;
+      },
+    );
+  };
+  traced[UNDERLYING] = underlying;
+  return traced;
+}
+
+/** Decides everything about a call before it is made; undefined: call through untraced. */
+function prepare(
+  tracer: Tracer,
+  per: PerConfig,
+  propagate: PropagateMatcher | undefined,
+  ensureStreamUsage: boolean,
+  input: string | URL | Request,
+  init: RequestInit | undefined,
+): Call | undefined {
+  const request = isRequest(input) ? input : undefined;
+  const href = request ? request.url : input instanceof URL ? input.href : String(input);
+  let url: URL;
+  try {
+    url = new URL(href);
+  } catch {
+    return undefined; // fetch rejects it itself, with its own error
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return undefined; // data:, blob:, file:
+  const rawMethod = init && init.method !== undefined && init.method !== null ? String(init.method) : request ? request.method : 'GET';
+  const upper = rawMethod.toUpperCase();
+  const method = KNOWN_METHODS.has(upper) ? upper : '_OTHER';
+
+  const hostname = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+  const attributes: Attributes = {
+    'http.request.method': method,
+    'url.full': redactUrl(url, per.redact),
+    'server.address': hostname,
+    'server.port': url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80,
+  };
+  if (method === '_OTHER') attributes['http.request.method_original'] = rawMethod;
+
+  let llm: LLMRequest | undefined;
+  let newBody: string | undefined;
+  const endpoint = detectLLMEndpoint(method, url);
+  if (endpoint !== undefined && init !== undefined && init !== null) {
+    llm = readLLMRequest(endpoint, bodyText(init.body));
+    if (llm !== undefined) {
+      Object.assign(attributes, llm.attributes);
+      if (ensureStreamUsage && typeof init.body === 'string') newBody = withStreamUsage(llm);
+    }
+  }
+  const name = llm !== undefined ? `${llm.operation} ${llm.model}` : method === '_OTHER' ? 'HTTP' : method;
+  const span = tracer.startSpan(name, { kind: 'client', attributes });
+
+  let outInit = init;
+  const allowed = propagate === undefined || propagate(url);
+  if (allowed || newBody !== undefined) {
+    const source = init && init.headers !== undefined && init.headers !== null ? init.headers : request ? request.headers : undefined;
+    let headers: Headers | undefined;
+    try {
+      // Always a new Headers: the caller's Headers, array or object is never written to.
+      headers = new Headers(source as ConstructorParameters<typeof Headers>[0]);
+    } catch {
+      headers = undefined; // fetch will reject the same headers itself
+    }
+    if (headers !== undefined) {
+      // A traceparent the caller set is theirs (a proxy forwarding its caller's context).
+      if (allowed && !headers.has('traceparent')) injectContext(headers, span);
+      const copy = copyInit(init);
+      copy.headers = headers;
+      if (newBody !== undefined) {
+        copy.body = newBody;
+        headers.delete('content-length');
+      }
+      outInit = copy as RequestInit;
+    }
+  }
+  const signal = (init && init.signal) || (request ? request.signal : undefined) || undefined;
+  const startTime = span.isRecording() ? (span as unknown as { startTime: number }).startTime : 0;
+  return { input, init: outInit, span, signal, llm: span.isRecording() ? llm : undefined, startTime };
+}
+
+function onResponse(call: Call, res: Response, cfg: ResolvedConfig, captureOption: boolean | undefined, idleMs: number): Response {
+  const { span } = call;
+  if (!span.isRecording()) return res;
+  let observer: BodyObserver | undefined;
+  try {
+    const status = res.status;
+    span.setAttribute('http.response.status_code', status);
+    if (status >= 500) {
+      span.setAttribute('error.type', String(status));
+      span.setStatus({ code: 'error' });
+    }
+    if (call.llm !== undefined) {
+      observer = createLLMObserver(call.llm, res, {
+        startTime: call.startTime,
+        captureContent: captureOption ?? cfg.captureContent,
+        pricing: cfg.pricing,
+      });
+    }
+  } catch (err) {
+    internalError(err);
+  }
+  try {
+    return tapResponse(res, span, observer, call.signal, idleMs);
+  } catch (err) {
+    internalError(err);
+    span.end();
+    return res;
+  }
+}
+
+/** `fetch` with tracing: the global tracer and `globalThis.fetch`, both as they are at each call. */
+export const tracedFetch: FetchFunction = createTracedFetch();
+
+const INSTALLED: unique symbol = Symbol.for('tracewire.fetch.installed') as never;
+type Installed = Traced & { [INSTALLED]?: () => void };
+
+/**
+ * Replaces `globalThis.fetch` with a traced one and returns the function that restores it.
+ * Calling it again while installed returns the same restore function (nothing is wrapped twice).
+ */
+export function instrumentGlobalFetch(options?: TracedFetchOptions): () => void {
+  const g = globalThis as unknown as { fetch?: unknown };
+  const current = g.fetch as Installed | undefined;
+  if (typeof current === 'function' && typeof current[INSTALLED] === 'function') return current[INSTALLED]!;
+  if (typeof current !== 'function') throw new TypeError('tracewire: instrumentGlobalFetch needs a global fetch (Node.js 18 or later)');
+  const original = current as FetchFunction;
+  const traced = createTracedFetch(original, options);
+  let active = true;
+  const wrapper: Installed = function fetch(input: string | URL | Request, init?: RequestInit): Promise<Response> {
+    return active ? traced(input, init) : original(input, init);
+  };
+  wrapper[UNDERLYING] = () => original;
+  const restore = (): void => {
+    active = false;
+    // Someone may have wrapped ours since: then ours stays in their chain, as a pass-through.
+    if (g.fetch === wrapper) g.fetch = original;
+  };
+  wrapper[INSTALLED] = restore;
+  g.fetch = wrapper;
+  return restore;
+}

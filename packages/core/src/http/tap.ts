@@ -1,0 +1,170 @@
+import type { ServerResponse } from 'node:http';
+import zlib from 'node:zlib';
+import type { Span } from '../types';
+import { createStreamAccumulator, streamFormatFor } from '../stream';
+import type { StreamAccumulator, StreamAccumulatorOptions, StreamFormat } from '../stream';
+
+/** Settings of the response tap: the adapter's `stream` option and the tracer's content settings. */
+export interface TapSettings {
+  formats: ReadonlySet<StreamFormat>;
+  maxBytes: number | undefined;
+  captureContent: boolean;
+  pricing: StreamAccumulatorOptions['pricing'];
+}
+
+type WriteFn = ServerResponse['write'];
+type EndFn = ServerResponse['end'];
+type WriteHeadFn = ServerResponse['writeHead'];
+
+function formatOf(contentType: unknown): StreamFormat {
+  return streamFormatFor(typeof contentType === 'string' ? contentType : Array.isArray(contentType) ? String(contentType[0]) : undefined);
+}
+
+function decompressorFor(encoding: unknown): zlib.Gunzip | zlib.Inflate | zlib.BrotliDecompress | undefined {
+  const e = typeof encoding === 'string' ? encoding.trim().toLowerCase() : '';
+  if (e === 'gzip' || e === 'x-gzip') return zlib.createGunzip();
+  if (e === 'deflate') return zlib.createInflate();
+  if (e === 'br') return zlib.createBrotliDecompress();
+  return undefined;
+}
+
+/**
+ * Watches the bytes a response sends without changing them: `res.write` / `res.end` are wrapped on
+ * this response only and call straight through with the same arguments, so every byte, its order,
+ * the return value (backpressure), callbacks and `cork` behave as before. Express, Koa
+ * (`ctx.body` streams are piped into `res`) and Fastify (`reply.send(stream)`, `reply.raw.write`)
+ * all end up here. A compressed body (`content-encoding: gzip|deflate|br`, whatever middleware
+ * compressed it) is inflated on a side channel so the accumulator sees the events.
+ */
+export class ResponseTap {
+  private acc: StreamAccumulator | undefined;
+  private inflate: zlib.Gunzip | zlib.Inflate | zlib.BrotliDecompress | undefined;
+  private inflateDone: Promise<void> | undefined;
+  private decided = false;
+  private writes = 0;
+  /** Headers passed straight to writeHead(), which getHeader() cannot see. */
+  private headHeaders: unknown;
+
+  constructor(
+    private readonly res: ServerResponse,
+    private readonly settings: TapSettings,
+    private readonly startTime: number,
+  ) {
+    const tap = this;
+    const write: WriteFn = res.write;
+    const end: EndFn = res.end;
+    const writeHead: WriteHeadFn = res.writeHead;
+    res.writeHead = function tapWriteHead(this: ServerResponse, ...args: unknown[]) {
+      const headers = typeof args[1] === 'object' && args[1] !== null ? args[1] : args[2];
+      if (headers !== undefined) tap.headHeaders = headers;
+      return (writeHead as (...a: unknown[]) => ServerResponse).apply(this, args);
+    } as WriteHeadFn;
+    // Own properties shadow the prototype's methods for this response only.
+    res.write = function tapWrite(this: ServerResponse, chunk: unknown, ...rest: unknown[]) {
+      tap.observe(chunk, rest[0], false);
+      return (write as (...a: unknown[]) => boolean).call(this, chunk, ...rest);
+    } as WriteFn;
+    res.end = function tapEnd(this: ServerResponse, chunk?: unknown, ...rest: unknown[]) {
+      if (typeof chunk !== 'function') tap.observe(chunk, rest[0], true);
+      return (end as (...a: unknown[]) => ServerResponse).call(this, chunk, ...rest);
+    } as EndFn;
+  }
+
+  /** A response header, whether set with setHeader() or passed to writeHead() (object or raw pairs). */
+  private header(name: string): unknown {
+    const v = this.res.getHeader(name);
+    if (v !== undefined) return v;
+    const h = this.headHeaders;
+    if (Array.isArray(h)) {
+      // raw form: [name, value, name, value, ...] or [[name, value], ...]
+      for (let i = 0; i < h.length; i++) {
+        const e = h[i];
+        if (Array.isArray(e)) {
+          if (String(e[0]).toLowerCase() === name) return e[1];
+        } else if (i % 2 === 0 && String(e).toLowerCase() === name) return h[i + 1];
+      }
+      return undefined;
+    }
+    if (h && typeof h === 'object') {
+      for (const k of Object.keys(h)) if (k.toLowerCase() === name) return (h as Record<string, unknown>)[k];
+    }
+    return undefined;
+  }
+
+  /** Never throws: a failure here must not break the response (the bytes still go out). */
+  private observe(chunk: unknown, encoding: unknown, isEnd: boolean): void {
+    try {
+      if (chunk === undefined || chunk === null) return;
+      if (!isEnd) this.writes++;
+      if (!this.decided) {
+        this.decided = true;
+        const format = formatOf(this.header('content-type'));
+        // A body sent whole by one end() call is not a stream, unless it is SSE/NDJSON.
+        if ((format === 'chunked' && isEnd) || !this.settings.formats.has(format)) return;
+        this.acc = createStreamAccumulator({
+          format,
+          maxBytes: this.settings.maxBytes,
+          captureContent: this.settings.captureContent,
+          pricing: this.settings.pricing,
+          startTime: this.startTime,
+        });
+        this.inflate = decompressorFor(this.header('content-encoding'));
+        if (this.inflate) {
+          const acc = this.acc;
+          const inflate = this.inflate;
+          inflate.on('data', (c: Buffer) => acc.write(c));
+          this.inflateDone = new Promise<void>((resolve) => {
+            inflate.once('end', resolve);
+            inflate.once('error', () => resolve());
+            inflate.once('close', resolve);
+          });
+        }
+      }
+      const acc = this.acc;
+      if (!acc) return;
+      if (typeof chunk === 'string') {
+        if (this.inflate) this.inflate.write(Buffer.from(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8'));
+        else acc.write(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8');
+      } else if (chunk instanceof Uint8Array) {
+        if (this.inflate) this.inflate.write(Buffer.from(chunk)); // zlib may hold it: a copy keeps the app's buffer its own
+        else acc.write(chunk);
+      }
+    } catch {
+      this.acc = undefined; // stop observing; the response itself is unaffected
+    }
+  }
+
+  /**
+   * Closes the accumulator (ended, or aborted when the response did not finish) and sets the
+   * stream attributes on `span`. Returns a promise only when a compressed body is still being
+   * inflated; the caller ends the span when it settles.
+   */
+  finish(span: Span, aborted: boolean): Promise<void> | undefined {
+    const acc = this.acc;
+    if (!acc) return undefined;
+    const close = () => {
+      if (aborted) acc.abort();
+      else acc.end();
+      acc.applyTo(span);
+    };
+    if (!this.inflate) {
+      close();
+      return undefined;
+    }
+    const inflate = this.inflate;
+    const done = this.inflateDone!;
+    if (aborted) inflate.destroy();
+    else inflate.end();
+    // Bounded: a broken compressed body must not hold the span open.
+    let timer: NodeJS.Timeout | undefined;
+    const limit = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, 1000);
+      timer.unref();
+    });
+    return Promise.race([done, limit]).then(() => {
+      if (timer) clearTimeout(timer);
+      close();
+    });
+  }
+}
+

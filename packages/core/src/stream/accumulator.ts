@@ -1,0 +1,280 @@
+/**
+ * The stream accumulator: watches the bytes of a streamed body (what an HTTP response sends, or
+ * any other stream) and turns them into span attributes: format, chunk and byte counts, timing, and
+ * for an LLM token stream what the model did. It never changes or keeps the bytes: each chunk is
+ * parsed as it arrives, only the unfinished tail of a line and the captured text (capped) are held,
+ * so memory per stream stays flat however long the stream. Nothing here throws into the caller.
+ */
+import { DEFAULT_CONTENT_BYTES, llmAttributes } from '../llm/attributes';
+import type { LLMResult, PricingTable } from '../llm/types';
+import { now } from '../trace/clock';
+import type { Attributes, Span } from '../types';
+import { LLMStreamDecoder } from './decoders';
+import { createNDJSONParser } from './ndjson';
+import type { NDJSONParser } from './ndjson';
+import { createSSEParser, DEFAULT_MAX_EVENT_BYTES } from './sse';
+import type { SSEEvent, SSEParser } from './sse';
+
+export type StreamFormat = 'sse' | 'ndjson' | 'chunked';
+
+export interface StreamAccumulatorOptions {
+  /** How to parse the bytes; wins over `contentType`. */
+  format?: StreamFormat;
+  /** Picks the format: `text/event-stream` → sse; `application/x-ndjson`, `application/jsonl` → ndjson; else chunked. */
+  contentType?: string;
+  /** Cap on captured output text and on each message attribute, in bytes (default 32768). Counting goes on past it. */
+  maxBytes?: number;
+  /** Longest SSE event / NDJSON line parsed (default 1 MiB); longer ones are counted and skipped. */
+  maxEventBytes?: number;
+  /** Record `gen_ai.input.messages` / `gen_ai.output.messages` (default false). */
+  captureContent?: boolean;
+  /** Epoch ms the request or call started (default: now). Timings run from here. */
+  startTime?: number;
+  /** User prices (`TracerOptions.pricing`), searched before the shipped table. */
+  pricing?: PricingTable;
+  /** The model the request asked for (`gen_ai.request.model`). */
+  requestModel?: string;
+  /** The request's messages or body, for `gen_ai.input.messages` (with `captureContent`). */
+  inputMessages?: unknown;
+}
+
+export interface StreamAccumulator {
+  /** Observes one chunk (a string is encoded with `encoding`, default utf8). Never throws. */
+  write(chunk: Uint8Array | string, encoding?: BufferEncoding): void;
+  /** The stream ended normally. */
+  end(): void;
+  /** The stream was cut (client went away, connection lost) before `end()`. */
+  abort(): void;
+  readonly format: StreamFormat;
+  /** Bytes observed. */
+  readonly bytes: number;
+  /** SSE events (`[DONE]` included), NDJSON lines, or `write()` calls for `chunked`. */
+  readonly chunks: number;
+  /** SSE event data / NDJSON lines that were not JSON (skipped). */
+  readonly nonJsonEvents: number;
+  /** 0-based index (among `chunks`) of the first event carrying generated content, if any. */
+  readonly firstContentChunk: number | undefined;
+  /** Events that carried generated content (`tracewire.llm.chunks`). */
+  readonly contentChunks: number;
+  readonly ended: boolean;
+  readonly aborted: boolean;
+  /** Bytes the accumulator holds (unfinished line + captured text): bounded whatever the stream length. */
+  readonly retainedBytes: number;
+  /** The LLM response reconstructed so far, or undefined when the stream is not a recognised LLM stream. */
+  llm(): LLMResult | undefined;
+  /** `tracewire.stream.*` and, for an LLM stream, `gen_ai.*` / `tracewire.llm.*` / `tracewire.usage.cost`. */
+  attributes(): Attributes;
+  /**
+   * Sets `attributes()` on `span`; an in-band provider error sets status Error and `error.type` to
+   * the provider's type, an abort (without one) sets status Error and `error.type` `client_aborted`.
+   */
+  applyTo(span: Span): void;
+}
+
+const NDJSON_TYPES: ReadonlySet<string> = new Set([
+  'application/x-ndjson',
+  'application/ndjson',
+  'application/jsonl',
+  'application/x-jsonl',
+  'application/jsonlines',
+  'application/x-jsonlines',
+]);
+
+/** The stream format for a `content-type` header value. */
+export function streamFormatFor(contentType: string | undefined | null): StreamFormat {
+  if (typeof contentType !== 'string') return 'chunked';
+  const semi = contentType.indexOf(';');
+  const type = (semi === -1 ? contentType : contentType.slice(0, semi)).trim().toLowerCase();
+  if (type === 'text/event-stream') return 'sse';
+  if (NDJSON_TYPES.has(type)) return 'ndjson';
+  return 'chunked';
+}
+
+function positive(n: unknown, fallback: number): number {
+  return typeof n === 'number' && n > 0 ? n : fallback;
+}
+
+class Accumulator implements StreamAccumulator {
+  readonly format: StreamFormat;
+  bytes = 0;
+  ended = false;
+  aborted = false;
+  firstContentChunk: number | undefined = undefined;
+  contentChunks = 0;
+  private writes = 0;
+  private readonly startTime: number;
+  private firstByteTime: number | undefined = undefined;
+  private firstContentTime: number | undefined = undefined;
+  private endTime: number | undefined = undefined;
+  private readonly sse: SSEParser | undefined;
+  private readonly ndjson: NDJSONParser | undefined;
+  private readonly decoder: LLMStreamDecoder | undefined;
+  private readonly maxBytes: number;
+
+  constructor(private readonly options: StreamAccumulatorOptions) {
+    this.format = options.format ?? streamFormatFor(options.contentType);
+    this.startTime = typeof options.startTime === 'number' && Number.isFinite(options.startTime) ? options.startTime : now();
+    this.maxBytes = positive(options.maxBytes, DEFAULT_CONTENT_BYTES);
+    const maxEventBytes = positive(options.maxEventBytes, DEFAULT_MAX_EVENT_BYTES);
+    if (this.format === 'sse') {
+      this.decoder = new LLMStreamDecoder(this.maxBytes);
+      this.sse = createSSEParser(this.onEvent, { maxEventBytes });
+    } else if (this.format === 'ndjson') {
+      this.decoder = new LLMStreamDecoder(this.maxBytes);
+      this.ndjson = createNDJSONParser(this.onLine, { maxLineBytes: maxEventBytes });
+    }
+  }
+
+  get chunks(): number {
+    if (this.sse !== undefined) return this.sse.events;
+    if (this.ndjson !== undefined) return this.ndjson.lines;
+    return this.writes;
+  }
+
+  get nonJsonEvents(): number {
+    return this.decoder?.nonJsonEvents ?? 0;
+  }
+
+  get retainedBytes(): number {
+    const parser = this.sse?.retainedBytes ?? this.ndjson?.retainedBytes ?? 0;
+    return parser + (this.decoder?.retainedBytes ?? 0);
+  }
+
+  write(chunk: Uint8Array | string, encoding?: BufferEncoding): void {
+    if (this.ended || this.aborted) return;
+    try {
+      let buf: Buffer | undefined;
+      let n: number;
+      if (typeof chunk === 'string') {
+        if (this.format === 'chunked') {
+          n = Buffer.byteLength(chunk, encoding ?? 'utf8');
+        } else {
+          buf = Buffer.from(chunk, encoding ?? 'utf8');
+          n = buf.length;
+        }
+      } else if (chunk instanceof Uint8Array) {
+        n = chunk.byteLength;
+        if (this.format !== 'chunked') {
+          buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+        }
+      } else {
+        return;
+      }
+      if (n === 0) return;
+      if (this.firstByteTime === undefined) this.firstByteTime = now();
+      this.bytes += n;
+      this.writes++;
+      if (buf !== undefined) {
+        if (this.sse !== undefined) this.sse.write(buf);
+        else this.ndjson?.write(buf);
+      }
+    } catch {
+      // Observing must never break the stream it observes.
+    }
+  }
+
+  end(): void {
+    if (this.ended || this.aborted) return;
+    this.ended = true;
+    this.endTime = now();
+    try {
+      this.sse?.end();
+      this.ndjson?.end();
+    } catch {
+      // see write()
+    }
+  }
+
+  abort(): void {
+    if (this.ended || this.aborted) return;
+    this.aborted = true;
+    this.endTime = now();
+    try {
+      this.sse?.end();
+      this.ndjson?.abort();
+    } catch {
+      // see write()
+    }
+  }
+
+  private readonly onEvent = (event: SSEEvent): void => {
+    this.data(event.data, (this.sse as SSEParser).events - 1);
+  };
+
+  private readonly onLine = (line: string): void => {
+    this.data(line, (this.ndjson as NDJSONParser).lines - 1);
+  };
+
+  private data(data: string, index: number): void {
+    if ((this.decoder as LLMStreamDecoder).data(data)) {
+      this.contentChunks++;
+      if (this.firstContentChunk === undefined) {
+        this.firstContentChunk = index;
+        this.firstContentTime = now();
+      }
+    }
+  }
+
+  llm(): LLMResult | undefined {
+    try {
+      return this.decoder?.result();
+    } catch {
+      return undefined;
+    }
+  }
+
+  attributes(): Attributes {
+    const seconds = (t: number): number => Math.max(0, t - this.startTime) / 1000;
+    const a: Attributes = {
+      'tracewire.stream.format': this.format,
+      'tracewire.stream.chunks': this.chunks,
+      'tracewire.stream.bytes': this.bytes,
+    };
+    if (this.firstByteTime !== undefined) a['tracewire.stream.time_to_first_byte'] = seconds(this.firstByteTime);
+    a['tracewire.stream.duration'] = seconds(this.endTime ?? now());
+    if (this.aborted) a['tracewire.stream.aborted'] = true;
+    const result = this.llm();
+    if (result !== undefined) {
+      Object.assign(
+        a,
+        llmAttributes(result, {
+          stream: true,
+          requestModel: this.options.requestModel,
+          startTime: this.startTime,
+          firstChunkTime: this.firstContentTime,
+          captureContent: this.options.captureContent,
+          inputMessages: this.options.inputMessages,
+          maxBytes: this.maxBytes,
+          pricing: this.options.pricing,
+          contentChunks: this.contentChunks,
+        }),
+      );
+    }
+    return a;
+  }
+
+  applyTo(span: Span): void {
+    try {
+      const a = this.attributes();
+      span.setAttributes(a);
+      const error = this.llm()?.error;
+      if (error !== undefined) {
+        span.setAttribute('error.type', error.type);
+        span.setStatus(error.message ? { code: 'error', message: error.message } : { code: 'error' });
+      } else if (this.aborted) {
+        span.setAttribute('error.type', 'client_aborted');
+        span.setStatus({ code: 'error' });
+      }
+    } catch {
+      // see write()
+    }
+  }
+}
+
+/**
+ * Creates an accumulator for one stream. Feed it every chunk with `write()`, then `end()` (or
+ * `abort()` if the stream was cut), and read `attributes()` or call `applyTo(span)`.
+ */
+export function createStreamAccumulator(options: StreamAccumulatorOptions = {}): StreamAccumulator {
+  return new Accumulator(options ?? {});
+}

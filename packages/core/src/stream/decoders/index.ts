@@ -1,0 +1,119 @@
+/**
+ * Recognises an LLM stream from its events (no configuration) and merges the events into an
+ * `LLMResult`. Fed the data of each SSE event or NDJSON line; the first JSON object that looks like
+ * one of the supported APIs picks the decoder for the rest of the stream.
+ */
+import type { LLMResult } from '../../llm/types';
+import { AnthropicDecoder } from './anthropic';
+import { StreamDecoder, TextBudget } from './common';
+import { OpenAIChatDecoder } from './openai-chat';
+import { OpenAIResponsesDecoder } from './openai-responses';
+
+export { truncateUtf8 } from './common';
+
+const ANTHROPIC_TYPES: ReadonlySet<string> = new Set([
+  'message_start',
+  'message_delta',
+  'message_stop',
+  'content_block_start',
+  'content_block_delta',
+  'content_block_stop',
+]);
+
+/** The decoder for a stream whose first JSON event is `json`, or undefined if it is not an LLM stream. */
+function detect(json: any, budget: TextBudget): StreamDecoder | undefined {
+  const type = json.type;
+  if (typeof type === 'string') {
+    if (type.startsWith('response.')) return new OpenAIResponsesDecoder(budget);
+    if (ANTHROPIC_TYPES.has(type)) return new AnthropicDecoder(budget);
+    if (type === 'error') {
+      // Anthropic nests the error; the Responses API puts code and message at the top.
+      if (json.error !== null && typeof json.error === 'object') return new AnthropicDecoder(budget);
+      if (typeof json.message === 'string' || json.code !== undefined) return new OpenAIResponsesDecoder(budget);
+      return undefined;
+    }
+  }
+  if (json.object === 'chat.completion.chunk') return new OpenAIChatDecoder(budget);
+  const choices = json.choices;
+  if (Array.isArray(choices)) {
+    // Azure's first chunk: no object, no model, choices [] and prompt_filter_results.
+    if (choices.length === 0) {
+      return json.prompt_filter_results !== undefined || json.usage !== undefined ? new OpenAIChatDecoder(budget) : undefined;
+    }
+    const c = choices[0];
+    if (c !== null && typeof c === 'object' && c.delta !== undefined) return new OpenAIChatDecoder(budget);
+    return undefined;
+  }
+  // OpenAI's in-band error as the first event of a Chat Completions stream.
+  const err = json.error;
+  if (err !== null && typeof err === 'object' && typeof err.message === 'string') return new OpenAIChatDecoder(budget);
+  return undefined;
+}
+
+/** Per-stream LLM decoding state: counts and the chosen decoder. */
+export class LLMStreamDecoder {
+  /** Events whose data was not JSON (`[DONE]` excepted). */
+  nonJsonEvents = 0;
+  private decoder: StreamDecoder | undefined = undefined;
+  private readonly budget: TextBudget;
+
+  /**
+   * @param maxTextBytes cap on captured text (output, refusals, tool arguments)
+   * @param fastPaths decode canonical content deltas without JSON.parse (off only to test equivalence)
+   */
+  constructor(
+    maxTextBytes: number,
+    private readonly fastPaths = true,
+  ) {
+    this.budget = new TextBudget(maxTextBytes);
+  }
+
+  /** Whether an LLM stream was recognised. */
+  get recognised(): boolean {
+    return this.decoder !== undefined;
+  }
+
+  /** Bytes of captured text held. */
+  get retainedBytes(): number {
+    return this.budget.used;
+  }
+
+  /** One event's data. Returns true when the event carried generated content. Never throws. */
+  data(data: string): boolean {
+    if (data === '[DONE]') {
+      this.decoder?.done();
+      return false;
+    }
+    if (this.fastPaths && this.decoder !== undefined) {
+      try {
+        const fast = this.decoder.fast(data);
+        if (fast !== undefined) return fast;
+      } catch {
+        // fall through to the general path
+      }
+    }
+    let json: any;
+    try {
+      json = JSON.parse(data);
+    } catch {
+      this.nonJsonEvents++;
+      return false;
+    }
+    if (json === null || typeof json !== 'object' || Array.isArray(json)) return false;
+    try {
+      if (this.decoder === undefined) {
+        this.decoder = detect(json, this.budget);
+        if (this.decoder === undefined) return false;
+      }
+      return this.decoder.event(json, data);
+    } catch {
+      // A shape we did not foresee: skip the event rather than lose the stream.
+      return false;
+    }
+  }
+
+  /** The result so far (a snapshot), or undefined when no LLM stream was recognised. */
+  result(): LLMResult | undefined {
+    return this.decoder?.result();
+  }
+}

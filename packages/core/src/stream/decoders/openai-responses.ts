@@ -1,0 +1,205 @@
+/**
+ * OpenAI Responses streams: typed events `response.*`. Id and model from `response.created`;
+ * text from `response.output_text.delta` (`.done` only fills in when no delta came), refusals from
+ * `response.refusal.delta`; function calls announced by `response.output_item.added` (name,
+ * `call_id`) with arguments from `response.function_call_arguments.delta` / `.done`; usage and the
+ * final status (`completed`, `incomplete`, `failed`) from the terminal `response.*` event. Reasoning
+ * summaries are not output text. In-band errors: `response.failed` (`response.error`) or an `error`
+ * event.
+ */
+import type { ChoiceBuilder, Cursor, ToolCallBuilder } from './common';
+import { StreamDecoder, count, jsonIntEnd, plainStringEnd, readJsonString, str, toError } from './common';
+
+const TEXT_HEAD = '{"type":"response.output_text.delta","content_index":';
+const DELTA = ',"delta":"';
+const ITEM_ID = '","item_id":"';
+const LOGPROBS = '","logprobs":[],';
+const OBFUSCATION = '"obfuscation":"';
+const OUTPUT_INDEX = '"output_index":';
+const SEQUENCE = ',"sequence_number":';
+
+/** Usage object of the Responses API. */
+export function responsesUsage(u: any): { input?: number; output?: number; cached?: number; reasoning?: number } {
+  const out: { input?: number; output?: number; cached?: number; reasoning?: number } = {};
+  const input = count(u.input_tokens);
+  if (input !== undefined) out.input = input;
+  const output = count(u.output_tokens);
+  if (output !== undefined) out.output = output;
+  const cached = count(u.input_tokens_details?.cached_tokens);
+  if (cached !== undefined) out.cached = cached;
+  const reasoning = count(u.output_tokens_details?.reasoning_tokens);
+  if (reasoning !== undefined) out.reasoning = reasoning;
+  return out;
+}
+
+export class OpenAIResponsesDecoder extends StreamDecoder {
+  readonly provider = 'openai' as const;
+  readonly api = 'responses' as const;
+  /** Output items (by `output_index`) whose text came as deltas, so `.done` must not add it again. */
+  private readonly textByDelta = new Set<number>();
+  private readonly toolByItemId = new Map<string, ToolCallBuilder>();
+  private readonly cursor: Cursor = { end: 0 };
+
+  /**
+   * The canonical text delta, validated to the last byte:
+   * `{"type":"response.output_text.delta","content_index":N,"delta":"…","item_id":"…","logprobs":[],`
+   * optionally `"obfuscation":"…",`, then `"output_index":N,"sequence_number":N}`. Anything else
+   * goes through JSON.parse.
+   */
+  override fast(raw: string): boolean | undefined {
+    if (!raw.startsWith(TEXT_HEAD)) return undefined;
+    let i = jsonIntEnd(raw, TEXT_HEAD.length);
+    if (i < 0 || !raw.startsWith(DELTA, i)) return undefined;
+    const delta = readJsonString(raw, i + DELTA.length, this.cursor);
+    if (delta === undefined) return undefined;
+    i = this.cursor.end;
+    if (!raw.startsWith(ITEM_ID, i)) return undefined;
+    i = plainStringEnd(raw, i + ITEM_ID.length);
+    if (i < 0 || !raw.startsWith(LOGPROBS, i)) return undefined;
+    i += LOGPROBS.length;
+    if (raw.startsWith(OBFUSCATION, i)) {
+      i = plainStringEnd(raw, i + OBFUSCATION.length);
+      if (i < 0 || raw.charCodeAt(i + 1) !== 0x2c) return undefined;
+      i += 2;
+    }
+    if (!raw.startsWith(OUTPUT_INDEX, i)) return undefined;
+    const indexStart = i + OUTPUT_INDEX.length;
+    const indexEnd = jsonIntEnd(raw, indexStart);
+    if (indexEnd < 0 || !raw.startsWith(SEQUENCE, indexEnd)) return undefined;
+    i = jsonIntEnd(raw, indexEnd + SEQUENCE.length);
+    if (i < 0 || i !== raw.length - 1 || raw.charCodeAt(i) !== 0x7d) return undefined;
+    // Same effect as event(JSON.parse(raw)).
+    if (delta === '') return false;
+    this.textByDelta.add(Number(raw.slice(indexStart, indexEnd)));
+    this.main()?.addText(this.budget, delta);
+    return true;
+  }
+
+  event(json: any): boolean {
+    const type = json.type;
+    if (typeof type !== 'string') return false;
+    switch (type) {
+      case 'response.output_text.delta': {
+        const delta = json.delta;
+        if (typeof delta !== 'string' || delta === '') return false;
+        this.textByDelta.add(outputIndex(json));
+        this.main()?.addText(this.budget, delta);
+        return true;
+      }
+      case 'response.output_text.done': {
+        const text = json.text;
+        if (typeof text === 'string' && text !== '' && !this.textByDelta.has(outputIndex(json))) {
+          this.main()?.addText(this.budget, text);
+          return true;
+        }
+        return false;
+      }
+      case 'response.refusal.delta': {
+        const delta = json.delta;
+        if (typeof delta !== 'string' || delta === '') return false;
+        this.textByDelta.add(-1 - outputIndex(json));
+        this.main()?.addRefusal(this.budget, delta);
+        return true;
+      }
+      case 'response.refusal.done': {
+        const refusal = json.refusal;
+        if (typeof refusal === 'string' && refusal !== '' && !this.textByDelta.has(-1 - outputIndex(json))) {
+          this.main()?.addRefusal(this.budget, refusal);
+          return true;
+        }
+        return false;
+      }
+      case 'response.output_item.added':
+      case 'response.output_item.done':
+        return this.item(json.item, outputIndex(json), type === 'response.output_item.added');
+      case 'response.function_call_arguments.delta': {
+        const delta = json.delta;
+        if (typeof delta !== 'string' || delta === '') return false;
+        const tool = this.toolFor(json);
+        if (tool === undefined) return false;
+        const kept = this.budget.take(delta);
+        if (kept !== '') tool.args.push(kept);
+        return true;
+      }
+      case 'response.function_call_arguments.done': {
+        const tool = this.toolFor(json);
+        if (tool !== undefined && typeof json.arguments === 'string') this.whole(tool, json.arguments);
+        return false;
+      }
+      case 'response.created':
+      case 'response.in_progress':
+      case 'response.queued':
+        this.response(json.response, false);
+        return false;
+      case 'response.completed':
+      case 'response.incomplete':
+      case 'response.failed':
+        this.response(json.response, true);
+        this.complete = true;
+        return false;
+      case 'error':
+        // `{ type: 'error', code, message }`: the top-level type is the event's, not the error's.
+        this.error =
+          json.error !== null && typeof json.error === 'object'
+            ? toError(json.error, 'error')
+            : toError({ code: json.code, message: json.message }, 'error');
+        this.complete = true;
+        return false;
+      default:
+        return false;
+    }
+  }
+
+  private main(): ChoiceBuilder | undefined {
+    return this.choice(0);
+  }
+
+  private response(r: any, terminal: boolean): void {
+    if (r === null || typeof r !== 'object') return;
+    const id = str(r.id);
+    if (id !== undefined) this.id = id;
+    const model = str(r.model);
+    if (model !== undefined) this.model = model;
+    if (r.usage !== null && typeof r.usage === 'object') this.usage = responsesUsage(r.usage);
+    if (!terminal) return;
+    const status = str(r.status);
+    if (status !== undefined) {
+      const choice = this.main();
+      if (choice !== undefined) choice.finishReason = status;
+    }
+    if (r.error !== null && typeof r.error === 'object') this.error = toError(r.error, 'error');
+  }
+
+  private item(item: any, index: number, added: boolean): boolean {
+    if (item === null || typeof item !== 'object' || item.type !== 'function_call') return false;
+    const choice = this.main();
+    const tool = choice?.tool(index);
+    if (tool === undefined) return false;
+    const callId = str(item.call_id) ?? str(item.id);
+    if (callId !== undefined && tool.id === '') tool.id = callId;
+    const name = str(item.name);
+    if (name !== undefined) tool.name = name;
+    const itemId = str(item.id);
+    if (itemId !== undefined && !this.toolByItemId.has(itemId)) this.toolByItemId.set(itemId, tool);
+    if (typeof item.arguments === 'string' && item.arguments !== '') this.whole(tool, item.arguments);
+    return added;
+  }
+
+  /** Complete arguments, kept (within the budget) only if no fragments came. */
+  private whole(tool: ToolCallBuilder, args: string): void {
+    if (tool.args.length === 0 && tool.whole === undefined) tool.whole = this.budget.take(args);
+  }
+
+  private toolFor(json: any): ToolCallBuilder | undefined {
+    const itemId = str(json.item_id);
+    if (itemId !== undefined) {
+      const byId = this.toolByItemId.get(itemId);
+      if (byId !== undefined) return byId;
+    }
+    return this.main()?.tool(outputIndex(json));
+  }
+}
+
+function outputIndex(json: any): number {
+  return typeof json.output_index === 'number' ? json.output_index : 0;
+}

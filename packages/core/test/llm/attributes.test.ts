@@ -1,0 +1,60 @@
+import { llmAttributes } from '../../src/llm';
+import type { LLMResult } from '../../src/llm';
+
+const result: LLMResult = {
+  provider: 'openai',
+  api: 'responses',
+  id: 'resp_1',
+  model: 'gpt-4.1-mini-2025-04-14',
+  choices: [{ index: 0, text: 'Hi', refusal: null, toolCalls: [], finishReason: 'completed' }],
+  usage: { input: 2114, output: 20, cached: 1920, reasoning: 0 },
+  truncated: false,
+};
+
+describe('llmAttributes', () => {
+  it('describes a non-streamed call without stream-only attributes', () => {
+    const a = llmAttributes(result, { stream: false, requestModel: 'gpt-4.1-mini', startTime: 1000, firstChunkTime: 1500 });
+    expect(a).toEqual({
+      'gen_ai.provider.name': 'openai',
+      'gen_ai.operation.name': 'chat',
+      'gen_ai.request.model': 'gpt-4.1-mini',
+      'gen_ai.response.model': 'gpt-4.1-mini-2025-04-14',
+      'gen_ai.response.id': 'resp_1',
+      'gen_ai.response.finish_reasons': ['completed'],
+      'gen_ai.usage.input_tokens': 2114,
+      'gen_ai.usage.output_tokens': 20,
+      'gen_ai.usage.cache_read.input_tokens': 1920,
+      'gen_ai.usage.reasoning.output_tokens': 0,
+      // gpt-4.1-mini: 194 × $0.40 + 1920 × $0.10 + 20 × $1.60 per million
+      'tracewire.usage.cost': (194 * 0.4 + 1920 * 0.1 + 20 * 1.6) / 1e6,
+    });
+  });
+
+  it('adds stream, time to first chunk and content chunks for a stream', () => {
+    const a = llmAttributes(result, { stream: true, startTime: 1000, firstChunkTime: 1250, contentChunks: 7 });
+    expect(a['gen_ai.request.stream']).toBe(true);
+    expect(a['gen_ai.response.time_to_first_chunk']).toBe(0.25);
+    expect(a['tracewire.llm.chunks']).toBe(7);
+  });
+
+  it('prices by the request model when the response names none', () => {
+    const a = llmAttributes({ ...result, model: null }, { stream: false, requestModel: 'gpt-4.1-mini' });
+    expect(a['tracewire.usage.cost']).toBeGreaterThan(0);
+    expect(a).not.toHaveProperty(['gen_ai.response.model']);
+  });
+
+  it('marks a truncated result and leaves out what is unknown', () => {
+    const a = llmAttributes({ ...result, id: null, usage: {}, truncated: true, choices: [{ ...result.choices[0], finishReason: null }] }, { stream: true });
+    expect(a['tracewire.llm.truncated']).toBe(true);
+    expect(Object.keys(a).sort()).toEqual(['gen_ai.operation.name', 'gen_ai.provider.name', 'gen_ai.request.stream', 'gen_ai.response.model', 'tracewire.llm.truncated']);
+  });
+
+  it('records messages only with captureContent, each within maxBytes', () => {
+    expect(llmAttributes(result, { stream: false, inputMessages: 'Hello' })).not.toHaveProperty(['gen_ai.input.messages']);
+    const a = llmAttributes(result, { stream: false, captureContent: true, inputMessages: 'x'.repeat(1000), maxBytes: 100 });
+    expect(JSON.parse(a['gen_ai.output.messages'] as string)).toEqual([{ role: 'assistant', parts: [{ type: 'text', content: 'Hi' }], finish_reason: 'stop' }]);
+    const input = a['gen_ai.input.messages'] as string;
+    expect(Buffer.byteLength(input)).toBeLessThanOrEqual(100);
+    expect(JSON.parse(input)[0].role).toBe('user');
+  });
+});

@@ -1,0 +1,96 @@
+import fc from 'fast-check';
+import { LLMStreamDecoder, createSSEParser } from '../../src/stream';
+import { loadFixtures } from './helpers';
+
+// The decoders handle canonical content deltas without JSON.parse. Whatever the input, the result
+// must be exactly what the JSON.parse path gives: same LLM result, same per-event content flags,
+// same count of non-JSON events.
+
+function run(datas: string[], fastPaths: boolean): { result: unknown; flags: boolean[]; nonJson: number } {
+  const d = new LLMStreamDecoder(32 * 1024, fastPaths);
+  const flags = datas.map((x) => d.data(x));
+  return { result: d.result(), flags, nonJson: d.nonJsonEvents };
+}
+
+function sseData(body: Buffer): string[] {
+  const out: string[] = [];
+  const p = createSSEParser((e) => out.push(e.data));
+  p.write(body);
+  p.end();
+  return out;
+}
+
+function expectSame(datas: string[]): void {
+  expect(run(datas, true)).toEqual(run(datas, false));
+}
+
+const fixtures = loadFixtures();
+
+describe('LLMStreamDecoder fast paths', () => {
+  it.each(fixtures.map((f) => [f.name, f] as const))('decode %s exactly as JSON.parse does, mostly without it', (_name, f) => {
+    const datas = sseData(f.bytes);
+    expectSame(datas);
+    const contentEvents = run(datas, false).flags.filter(Boolean).length;
+    const spy = jest.spyOn(JSON, 'parse');
+    try {
+      run(datas, true);
+      // Only the events that are not plain content deltas are parsed (start, finish, usage...);
+      // a content string with escapes is decoded on its own.
+      const whole = spy.mock.calls.filter(([arg]) => String(arg).startsWith('{')).length;
+      expect(whole).toBeLessThanOrEqual(datas.length - contentEvents + 2);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
+  const text = fc.string({ unit: 'binary', maxLength: 12 });
+  const chat = (index: number, s: string, tail: string) =>
+    `{"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,"model":"gpt-4o","choices":[{"index":${index},"delta":{"content":${JSON.stringify(s)}},"logprobs":null,"finish_reason":null}]${tail}}`;
+  const chatTool = (index: number, tool: number, s: string, tail: string) =>
+    `{"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,"model":"gpt-4o","choices":[{"index":${index},"delta":{"tool_calls":[{"index":${tool},"function":{"arguments":${JSON.stringify(s)}}}]},"logprobs":null,"finish_reason":null}]${tail}}`;
+  const anthropic = (index: number, s: string, json: boolean) =>
+    json
+      ? `{"type":"content_block_delta","index":${index},"delta":{"type":"input_json_delta","partial_json":${JSON.stringify(s)}}}`
+      : `{"type":"content_block_delta","index":${index},"delta":{"type":"text_delta","text":${JSON.stringify(s)}}}`;
+  const responses = (index: number, s: string, obf: boolean) =>
+    `{"type":"response.output_text.delta","content_index":0,"delta":${JSON.stringify(s)},"item_id":"msg_1","logprobs":[],${obf ? '"obfuscation":"ab",' : ''}"output_index":${index},"sequence_number":5}`;
+
+  /** A canonical event of each API, and the same with one character inserted, removed or replaced. */
+  const mutated = (canonical: fc.Arbitrary<string>) =>
+    fc.tuple(canonical, fc.nat(), fc.constantFrom('insert', 'remove', 'replace', 'none'), fc.constantFrom('"', '\\', '}', ']', ',', '0', 'x', '\n', ' ', '\u0001', 'ü', '{'))
+      .map(([s, at, op, ch]) => {
+        const i = at % (s.length + 1);
+        if (op === 'insert') return s.slice(0, i) + ch + s.slice(i);
+        if (op === 'remove') return s.slice(0, i) + s.slice(i + 1);
+        if (op === 'replace') return s.slice(0, i) + ch + s.slice(i + 1);
+        return s;
+      });
+
+  it('agrees with JSON.parse on Chat Completions chunks and their near misses (property)', () => {
+    const first = chat(0, '', ',"usage":null');
+    const event = fc
+      .tuple(fc.nat({ max: 3 }), fc.nat({ max: 2 }), text, fc.constantFrom('', ',"usage":null', ',"usage":null,"obfuscation":"xYz"', ',"obfuscation":"a"', ',"usage":{"prompt_tokens":1}', ',"x":1'), fc.boolean())
+      .map(([i, t, s, tail, tool]) => (tool ? chatTool(i, t, s, tail) : chat(i, s, tail)));
+    fc.assert(fc.property(fc.array(mutated(event), { maxLength: 8 }), (events) => expectSame([first, ...events])), { numRuns: 1000 });
+  });
+
+  it('agrees with JSON.parse on Anthropic deltas and their near misses (property)', () => {
+    const first = '{"type":"message_start","message":{"id":"msg_1","model":"claude-haiku-4-5","usage":{"input_tokens":3}}}';
+    const event = fc.tuple(fc.nat({ max: 3 }), text, fc.boolean()).map(([i, s, json]) => anthropic(i, s, json));
+    fc.assert(fc.property(fc.array(mutated(event), { maxLength: 8 }), (events) => expectSame([first, ...events])), { numRuns: 1000 });
+  });
+
+  it('agrees with JSON.parse on Responses text deltas and their near misses (property)', () => {
+    const first = '{"type":"response.created","response":{"id":"resp_1","model":"gpt-4.1"}}';
+    const event = fc.tuple(fc.nat({ max: 3 }), text, fc.boolean()).map(([i, s, obf]) => responses(i, s, obf));
+    const done = '{"type":"response.output_text.done","output_index":1,"text":"whole"}';
+    fc.assert(fc.property(fc.array(mutated(event), { maxLength: 8 }), (events) => expectSame([first, ...events, done])), { numRuns: 1000 });
+  });
+
+  it('does not take a chunk with a different prefix (another id) for the learnt one', () => {
+    const a = chat(0, 'x', '').replace('chatcmpl-1', 'chatcmpl-A');
+    const b = chat(0, 'y', '').replace('chatcmpl-1', 'chatcmpl-B');
+    expectSame([a, b, a]);
+    expect((run([a, b], true).result as { id: string }).id).toBe('chatcmpl-A');
+  });
+});

@@ -1,0 +1,57 @@
+/**
+ * Replays every recorded LLM stream, in every re-chunking, through a real server and checks that
+ * the client received the bytes unchanged and that the server span reconstructs the stream.
+ */
+import type { FinishedTrace, InMemoryExporter, SpanData } from '@tracewire/core';
+import { chunkings, expectReconstruction, loadFixtures } from './fixtures';
+import type { Fixture } from './fixtures';
+import { request } from './http';
+
+/** What the route being tested relays next: set before each request. */
+export interface ReplayJob {
+  fixture: Fixture;
+  chunks: Buffer[];
+}
+export const current: { job?: ReplayJob } = {};
+
+/** Sends the chunks one per event-loop turn, so they leave as separate writes. */
+export async function* paced(chunks: Buffer[]): AsyncGenerator<Buffer> {
+  for (const c of chunks) {
+    yield c;
+    await new Promise((r) => setImmediate(r));
+  }
+}
+
+function serverSpan(trace: FinishedTrace): SpanData {
+  return trace.spans.find((s) => s.spanId === trace.rootSpanId)!;
+}
+
+/**
+ * For each fixture and chunking: sets `current.job`, GETs `url`, and asserts byte-identical
+ * output and the reconstruction. Resets the exporter between requests.
+ */
+export async function replayEveryFixture(url: string, exporter: InMemoryExporter, opts: { headers?: Record<string, string>; decode?: (raw: Buffer) => Buffer } = {}): Promise<number> {
+  let n = 0;
+  for (const fixture of loadFixtures()) {
+    for (const [mode, chunks] of chunkings(fixture.bytes)) {
+      exporter.reset();
+      current.job = { fixture, chunks };
+      const res = await request(url, { headers: opts.headers });
+      const body = opts.decode ? opts.decode(res.raw) : res.raw;
+      if (!body.equals(fixture.bytes)) throw new Error(`${fixture.name} / ${mode}: the client did not receive the bytes unchanged`);
+      const [trace] = await exporter.waitFor(1);
+      const span = serverSpan(trace);
+      try {
+        expectReconstruction(span, fixture);
+        expect(span.attributes['tracewire.stream.format']).toBe('sse');
+        expect(span.attributes['tracewire.stream.bytes']).toBe(fixture.bytes.length);
+        expect(span.attributes['tracewire.stream.chunks']).toBe(fixture.wire.sseEvents);
+      } catch (err) {
+        (err as Error).message = `${fixture.name} / ${mode}: ${(err as Error).message}`;
+        throw err;
+      }
+      n++;
+    }
+  }
+  return n;
+}
