@@ -28,6 +28,8 @@ function sseEvents() {
   return [...events.map((e) => `data: ${JSON.stringify(e)}\n\n`), 'data: [DONE]\n\n'];
 }
 const EVENTS = sseEvents();
+// Extra adapter options for experiments (e.g. BENCH_TW_OPTIONS='{"stream":false}'); unset in the published runs.
+const TW_OPTIONS = process.env.BENCH_TW_OPTIONS ? JSON.parse(process.env.BENCH_TW_OPTIONS) : {};
 const SSE_HEADERS = { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive' };
 
 function hello(name) {
@@ -60,7 +62,7 @@ async function listen(framework, port, { tracer, context } = {}) {
     const app = express();
     app.set('etag', false);
     app.set('x-powered-by', false);
-    if (tracer) app.use(require('@tracewire/express').tracingMiddleware({ tracer }));
+    if (tracer) app.use(require('@tracewire/express').tracingMiddleware({ tracer, ...TW_OPTIONS }));
     if (als) app.use((req, res, next) => als.run(STORE, next));
     app.get('/hello/:name', (req, res) => {
       res.json(hello(req.params.name));
@@ -79,7 +81,7 @@ async function listen(framework, port, { tracer, context } = {}) {
     const Koa = require('koa');
     const Router = require('@koa/router');
     const app = new Koa();
-    if (tracer) app.use(require('@tracewire/koa').tracingMiddleware({ tracer }));
+    if (tracer) app.use(require('@tracewire/koa').tracingMiddleware({ tracer, ...TW_OPTIONS }));
     if (als) app.use((ctx, next) => als.run(STORE, next));
     const router = new Router();
     router.get('/hello/:name', (ctx) => {
@@ -98,7 +100,7 @@ async function listen(framework, port, { tracer, context } = {}) {
   if (framework === 'fastify') {
     const Fastify = require('fastify');
     const app = Fastify({ logger: false });
-    if (tracer) await app.register(require('@tracewire/fastify').tracingPlugin, { tracer });
+    if (tracer) await app.register(require('@tracewire/fastify').tracingPlugin, { tracer, ...TW_OPTIONS });
     if (als) app.addHook('onRequest', (req, reply, done) => als.run(STORE, done));
     app.get('/hello/:name', async (req) => hello(req.params.name));
     app.get('/stream', (req, reply) => {

@@ -71,7 +71,7 @@ function selfTimes(profile) {
     const key = `${f.functionName || '(anonymous)'}\t${where(f)}`;
     self.set(key, (self.get(key) || 0) + (profile.timeDeltas[i] || 0));
   }
-  self.delete('(idle)\t(idle)');
+  for (const k of self.keys()) if (k.startsWith('(idle)\t')) self.delete(k);
   return self;
 }
 

@@ -129,6 +129,8 @@ async function main() {
               userUsPerReq: w.userUs / w.requests,
               systemUsPerReq: w.systemUs / w.requests,
               cpuUtil: w.cpuUs / (w.wallMs * 1000),
+              gcPerKReq: (1000 * w.gcCount) / w.requests,
+              gcUsPerReq: (1000 * w.gcMs) / w.requests,
               served: w.requests,
               rssBytes: w.memory.rss,
               heapUsedBytes: w.memory.heapUsed,
@@ -137,7 +139,7 @@ async function main() {
             cells.push(row);
             log(`  ${framework.padEnd(7)} ${route.padEnd(6)} ${variant.padEnd(19)} round ${round}: ` +
               `${row.rps.toFixed(0).padStart(6)} req/s  ${row.cpuUsPerReq.toFixed(1).padStart(6)} µs/req ` +
-              `(user ${row.userUsPerReq.toFixed(1)}, sys ${row.systemUsPerReq.toFixed(1)})  ` +
+              `(user ${row.userUsPerReq.toFixed(1)}, sys ${row.systemUsPerReq.toFixed(1)}, GC pauses ${row.gcUsPerReq.toFixed(1)})  ` +
               `server ${(row.cpuUtil * 100).toFixed(0)}% of a core${row.errors ? `  ${row.errors} ERRORS` : ''}`);
           }
         }
@@ -199,6 +201,8 @@ function analyse(cells, serverStats) {
           userUsPerReq: summary(rs.map((r) => r.userUsPerReq)),
           systemUsPerReq: summary(rs.map((r) => r.systemUsPerReq)),
           cpuUtil: summary(rs.map((r) => r.cpuUtil)),
+          gcPerKReq: summary(rs.map((r) => r.gcPerKReq)),
+          gcUsPerReq: summary(rs.map((r) => r.gcUsPerReq)),
           rssMB: summary(rs.map((r) => r.rssBytes / 2 ** 20)),
         };
         if (variant !== 'bare') {
@@ -269,14 +273,16 @@ function markdown(r) {
   lines.push('Each figure is the median over rounds, (min–max) across rounds. **CPU µs/req** is the server process\'s own ' +
     'CPU time (user + system, all threads) over the window divided by the requests it served; **added** is that minus ' +
     'bare\'s in the same round. **Server busy** is that CPU time as a share of one core (min–max over rounds): below ' +
-    '~90% the load generator, not the server, set the pace, and idle wake-ups inflate CPU µs/req (see bench/README.md).');
+    '~90% the load generator, not the server, set the pace, and idle wake-ups inflate CPU µs/req (see bench/README.md). ' +
+    '**GC pause** is the main thread\'s garbage-collection pause time per request (part of the CPU µs, not all of GC\'s cost: ' +
+    'helper threads and the kernel work for the heap come on top).');
   lines.push('');
-  lines.push('| framework | route | variant | req/s | p50 ms | p99 ms | CPU µs/req | added CPU µs/req | req/s vs bare | server busy | spans/req | RSS MB |');
-  lines.push('|---|---|---|---|---|---|---|---|---|---|---|---|');
+  lines.push('| framework | route | variant | req/s | p50 ms | p99 ms | CPU µs/req | added CPU µs/req | req/s vs bare | server busy | GC pause µs/req | spans/req | RSS MB |');
+  lines.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const c of r.cells) {
     lines.push(`| ${c.framework} | ${c.route} | ${c.variant} | ${range(c.rps, f0)} | ${range(c.p50Ms, f2)} | ${range(c.p99Ms, f2)} | ` +
       `${range(c.cpuUsPerReq, f1)} | ${c.vsBare ? range(c.vsBare.addedCpuUs, signed(f1)) : '—'} | ` +
-      `${c.vsBare ? range(c.vsBare.throughputRatio, f2) : '—'} | ${f0(c.cpuUtil.min * 100)}–${f0(c.cpuUtil.max * 100)}% | ` +
+      `${c.vsBare ? range(c.vsBare.throughputRatio, f2) : '—'} | ${f0(c.cpuUtil.min * 100)}–${f0(c.cpuUtil.max * 100)}% | ${f1(c.gcUsPerReq.median)} | ` +
       `${c.spansPerRequest !== undefined ? f1(c.spansPerRequest) : '—'} | ${f0(c.rssMB.median)} |`);
   }
   lines.push('');

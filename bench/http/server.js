@@ -11,7 +11,8 @@
  * The control server (another port, `CONTROL_PORT` or any free one) lets the load generator read
  * this process's own counters without sharing its CPU:
  *   GET /__bench/reset   start a measuring window: CPU time, requests served, wall clock
- *   GET /__bench/read    the window so far: cpu µs (user+system), requests, wall ms, memory
+ *   GET /__bench/read    the window so far: cpu µs (user+system), requests, wall ms, GC count and
+ *                        pause ms, memory
  *   GET /__bench/stats   memory, `tracer.stats()` (OpenTelemetry: spans exported); `?flush=1` flushes
  *                        the tracer's queue first,
  *                        `?gc=1` a full GC (node --expose-gc) before memory is read
@@ -28,6 +29,7 @@ if (!FRAMEWORKS.includes(framework) || !VARIANTS.includes(variant)) {
 const otel = variant === 'opentelemetry' ? require('./otel').setupOpenTelemetry(framework) : undefined;
 
 const http = require('node:http');
+const { PerformanceObserver } = require('node:perf_hooks');
 const { listen } = require('./app');
 
 let tracer;
@@ -43,7 +45,15 @@ if (variant === 'tracewire' || variant === 'tracewire-unsampled') {
 }
 
 let served = 0;
-let window = { cpu: process.cpuUsage(), hr: process.hrtime.bigint(), served: 0 };
+// Garbage collections (count and pause time), the main cost of allocation per request.
+const gc = { count: 0, ms: 0 };
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) {
+    gc.count++;
+    gc.ms += e.duration;
+  }
+}).observe({ entryTypes: ['gc'] });
+let window = { cpu: process.cpuUsage(), hr: process.hrtime.bigint(), served: 0, gcCount: 0, gcMs: 0 };
 
 function memory() {
   const m = process.memoryUsage();
@@ -55,7 +65,7 @@ async function onControl(req, res) {
   let body;
   switch (url.pathname) {
     case '/__bench/reset':
-      window = { cpu: process.cpuUsage(), hr: process.hrtime.bigint(), served };
+      window = { cpu: process.cpuUsage(), hr: process.hrtime.bigint(), served, gcCount: gc.count, gcMs: gc.ms };
       body = { ok: true };
       break;
     case '/__bench/read': {
@@ -66,6 +76,8 @@ async function onControl(req, res) {
         systemUs: cpu.system,
         requests: served - window.served,
         wallMs: Number(process.hrtime.bigint() - window.hr) / 1e6,
+        gcCount: gc.count - window.gcCount,
+        gcMs: gc.ms - window.gcMs,
         memory: memory(),
       };
       break;

@@ -58,3 +58,11 @@ export { InMemoryExporter } from './export/memory';
 
 export { ServerInstrumentation, createServerInstrumentation, nodeHeaderGetter, compileIgnore, createQueryRedactor, redactUrl, SENSITIVE_HEADERS } from './http';
 export type { ServerTracingOptions, ServerRequestState, IgnoreOption } from './http';
+
+export { createStreamAccumulator } from './stream';
+export type { StreamAccumulator, StreamAccumulatorOptions, StreamFormat } from './stream';
+export { LLM_PRICES } from './llm';
+export type { LLMResult, LLMChoice, LLMToolCall, LLMUsage, LLMError, LLMProvider, LLMApi, ModelPrice, PricingTable } from './llm';
+
+export { tracedFetch, createTracedFetch, instrumentGlobalFetch } from './fetch';
+export type { FetchFunction, TracedFetchOptions, PropagateToOption } from './fetch';

@@ -107,6 +107,25 @@ describe.each(versions)('tracingMiddleware (%s)', (_label, express) => {
     }
   });
 
+  it('keeps the mount path in the name when a handler in a mounted router fails', async () => {
+    const t = await setup((app) => {
+      const api = express.Router();
+      api.get('/orders/:id', () => {
+        throw new Error('db down');
+      });
+      app.use('/api', api);
+      app.use((_e: unknown, _req: any, res: any, _next: any) => res.status(500).send('x'));
+    });
+    try {
+      await request(`${t.url}/api/orders/12`);
+      const [trace] = await t.exporter.waitFor(1);
+      expect(root(trace).name).toBe('GET /api/orders/:id');
+      expect(root(trace).attributes['http.route']).toBe('/api/orders/:id');
+    } finally {
+      await t.close();
+    }
+  });
+
   it('records the server attributes, redacting the query and capturing only allowed headers', async () => {
     const t = await setup((app) => app.get('/search', (_req: any, res: any) => res.set('x-served-by', 'node-1').send('ok')), {
       captureHeaders: ['x-request-id', 'authorization', 'x-served-by'],
@@ -369,7 +388,10 @@ describe.each(versions)('tracingMiddleware (%s)', (_label, express) => {
   });
 
   it('proceeds untraced when Tracewire itself fails', async () => {
-    const broken = { startIncomingSpan: () => { throw new Error('tracer bug'); }, config: {} } as any;
+    const bug = () => {
+      throw new Error('tracer bug');
+    };
+    const broken = { startIncomingSpan: bug, startSpan: bug, config: {} } as any;
     const app = express();
     app.use(tracingMiddleware({ tracer: broken }));
     app.get('/x', (_req: any, res: any) => res.send('still fine'));

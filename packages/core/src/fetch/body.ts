@@ -98,11 +98,22 @@ export function tapResponse(
   let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
   let done = false;
   let reads = 0;
+  // Idle detection without a timer per chunk: the one timer looks at when the consumer last got a
+  // chunk, and whether it is waiting for one (then the server is slow, not the consumer).
+  let waiting = false;
+  let lastActivity = Date.now();
   let timer: NodeJS.Timeout | undefined;
 
   const onAbort = (): void => finish('abort', signal ? signal.reason : undefined);
-  const arm = (): void => {
-    timer = setTimeout(() => finish('timeout'), idleMs);
+  const check = (): void => {
+    timer = undefined;
+    if (done) return;
+    const idle = Date.now() - lastActivity;
+    if (!waiting && idle >= idleMs) finish('timeout');
+    else arm(waiting ? idleMs : idleMs - idle);
+  };
+  const arm = (ms: number): void => {
+    timer = setTimeout(check, ms);
     timer.unref();
   };
   const finish = (outcome: Outcome, err?: unknown): void => {
@@ -124,10 +135,12 @@ export function tapResponse(
   const stream = new ReadableStream<Uint8Array>(
     {
       pull(controller) {
-        if (timer !== undefined) clearTimeout(timer);
+        waiting = true;
         if (reader === undefined) reader = source.getReader() as ReadableStreamDefaultReader<Uint8Array>;
         return reader.read().then(
           (result) => {
+            waiting = false;
+            lastActivity = Date.now();
             if (result.done) {
               controller.close();
               finish('end');
@@ -144,7 +157,6 @@ export function tapResponse(
               }
             }
             controller.enqueue(value);
-            if (!done) arm();
           },
           (err: unknown) => {
             finish('error', err);
@@ -176,7 +188,7 @@ export function tapResponse(
     if (signal.aborted) finish('abort', signal.reason);
     else signal.addEventListener('abort', onAbort, { once: true });
   }
-  if (!done) arm();
+  if (!done) arm(idleMs);
   return out;
 }
 
@@ -191,8 +203,8 @@ function finishObserver(span: Span, observer: BodyObserver | undefined, outcome:
   }
 }
 
-function internalError(err: unknown): void {
+/** A bug inside tracedFetch: logged once; the call itself goes on. */
+export function internalError(err: unknown): void {
   warnOnce('fetch:internal', `internal error in tracedFetch; the call proceeds untraced: ${err instanceof Error ? err.stack || err.message : String(err)}`);
 }
 
-export { internalError };

@@ -260,33 +260,39 @@ function prepare(
   }
   const name = llm !== undefined ? `${llm.operation} ${llm.model}` : method === '_OTHER' ? 'HTTP' : method;
   const span = tracer.startSpan(name, { kind: 'client', attributes });
-
-  let outInit = init;
-  const allowed = propagate === undefined || propagate(url);
-  if (allowed || newBody !== undefined) {
-    const source = init && init.headers !== undefined && init.headers !== null ? init.headers : request ? request.headers : undefined;
-    let headers: Headers | undefined;
-    try {
-      // Always a new Headers: the caller's Headers, array or object is never written to.
-      headers = new Headers(source as ConstructorParameters<typeof Headers>[0]);
-    } catch {
-      headers = undefined; // fetch will reject the same headers itself
-    }
-    if (headers !== undefined) {
-      // A traceparent the caller set is theirs (a proxy forwarding its caller's context).
-      if (allowed && !headers.has('traceparent')) injectContext(headers, span);
-      const copy = copyInit(init);
-      copy.headers = headers;
-      if (newBody !== undefined) {
-        copy.body = newBody;
-        headers.delete('content-length');
+  try {
+    let outInit = init;
+    const allowed = propagate === undefined || propagate(url);
+    if (allowed || newBody !== undefined) {
+      const source = init && init.headers !== undefined && init.headers !== null ? init.headers : request ? request.headers : undefined;
+      let headers: Headers | undefined;
+      try {
+        // Always a new Headers: the caller's Headers, array or object is never written to.
+        headers = new Headers(source as ConstructorParameters<typeof Headers>[0]);
+      } catch {
+        headers = undefined; // fetch will reject the same headers itself
       }
-      outInit = copy as RequestInit;
+      if (headers !== undefined) {
+        // A traceparent the caller set is theirs (a proxy forwarding its caller's context).
+        if (allowed && !headers.has('traceparent')) injectContext(headers, span);
+        const copy = copyInit(init);
+        copy.headers = headers;
+        if (newBody !== undefined) {
+          copy.body = newBody;
+          headers.delete('content-length');
+        }
+        outInit = copy as RequestInit;
+      }
     }
+    const signal = (init && init.signal) || (request ? request.signal : undefined) || undefined;
+    const startTime = span.isRecording() ? (span as unknown as { startTime: number }).startTime : 0;
+    return { input, init: outInit, span, signal, llm: span.isRecording() ? llm : undefined, startTime };
+  } catch (err) {
+    // Our own failure after the span started: end it (unless it is an ignored request's span,
+    // handed back by startSpan); the call goes through untraced.
+    if (span !== currentSpan()) span.end();
+    throw err;
   }
-  const signal = (init && init.signal) || (request ? request.signal : undefined) || undefined;
-  const startTime = span.isRecording() ? (span as unknown as { startTime: number }).startTime : 0;
-  return { input, init: outInit, span, signal, llm: span.isRecording() ? llm : undefined, startTime };
 }
 
 function onResponse(call: Call, res: Response, cfg: ResolvedConfig, captureOption: boolean | undefined, idleMs: number): Response {

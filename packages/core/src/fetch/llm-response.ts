@@ -1,14 +1,125 @@
-/** The response side of an LLM call made with tracedFetch (placeholder until the decoders land). */
+/**
+ * The response side of an LLM call made with tracedFetch: the bytes the consumer reads go through
+ * the same decoders as the server-side stream accumulator (streamed) or the same JSON decoder
+ * (non-streamed), and come out as the same `gen_ai.*` attributes. Nothing is read here that the
+ * consumer did not read itself: no clone, no tee.
+ */
+import type { Span } from '../types';
+import type { Pricing } from '../config';
+import { createStreamAccumulator, decodeLLMResponseBody, streamFormatFor } from '../stream';
+import { llmAttributes } from '../llm';
 import type { BodyObserver } from './body';
 import type { LLMRequest } from './llm';
-import type { Pricing } from '../config';
 
 export interface LLMObserverOptions {
+  /** Epoch ms the call started: time to first chunk runs from here. */
   startTime: number;
   captureContent: boolean;
   pricing: Pricing | undefined;
 }
 
-export function createLLMObserver(_llm: LLMRequest, _res: Response, _opts: LLMObserverOptions): BodyObserver | undefined {
+/** A JSON response larger than this is passed through without being decoded (bounded memory). */
+export const MAX_JSON_RESPONSE_BYTES = 4 * 1024 * 1024;
+
+/** Sets `error.type` and status Error for an error the provider reported in the body. */
+function providerError(span: Span, error: { type: string; message?: string } | undefined): void {
+  if (error === undefined || !error.type) return;
+  span.setAttribute('error.type', error.type);
+  span.setStatus(error.message ? { code: 'error', message: error.message } : { code: 'error' });
+}
+
+/**
+ * The provider named by the URL (`azure.ai.openai`, `groq`...) is more precise than the wire
+ * format the decoders recognise (`openai`), so it is set again after them.
+ */
+function keepProvider(span: Span, llm: LLMRequest): void {
+  span.setAttribute('gen_ai.provider.name', llm.provider);
+}
+
+function streamObserver(llm: LLMRequest, contentType: string, opts: LLMObserverOptions): BodyObserver {
+  const acc = createStreamAccumulator({
+    contentType,
+    startTime: opts.startTime,
+    captureContent: opts.captureContent,
+    pricing: opts.pricing,
+    requestModel: llm.model,
+    inputMessages: llm.body,
+  });
+  return {
+    chunk: (bytes) => acc.write(bytes),
+    end: () => acc.end(),
+    abort: () => acc.abort(),
+    apply(span) {
+      // Not acc.applyTo(): that marks an unfinished stream `client_aborted`, a server-side notion.
+      // Here the tap decides how an unfinished body is recorded (abort, cancel, unread).
+      span.setAttributes(acc.attributes());
+      keepProvider(span, llm);
+      providerError(span, acc.llm()?.error);
+    },
+  };
+}
+
+function jsonObserver(llm: LLMRequest, opts: LLMObserverOptions): BodyObserver {
+  let parts: Uint8Array[] | undefined = [];
+  let size = 0;
+  let ended = false;
+  return {
+    chunk(bytes) {
+      if (parts === undefined) return;
+      size += bytes.byteLength;
+      if (size > MAX_JSON_RESPONSE_BYTES) parts = undefined;
+      else parts.push(bytes);
+    },
+    end: () => {
+      ended = true;
+    },
+    abort: () => {
+      parts = undefined;
+    },
+    apply(span) {
+      if (!ended || parts === undefined) return;
+      let json: unknown;
+      try {
+        json = JSON.parse(Buffer.concat(parts).toString('utf8'));
+      } catch {
+        return;
+      } finally {
+        parts = undefined;
+      }
+      const result = decodeLLMResponseBody(json);
+      if (result === undefined) {
+        // OpenAI-style error body: { error: { type, message, code } }.
+        const err = json !== null && typeof json === 'object' ? (json as { error?: unknown }).error : undefined;
+        if (err !== null && typeof err === 'object') {
+          const { type, code, message } = err as { type?: unknown; code?: unknown; message?: unknown };
+          const t = typeof type === 'string' && type ? type : typeof code === 'string' ? code : '';
+          providerError(span, { type: t, message: typeof message === 'string' ? message : undefined });
+        }
+        return;
+      }
+      span.setAttributes(
+        llmAttributes(result, {
+          stream: false,
+          requestModel: llm.model,
+          startTime: opts.startTime,
+          captureContent: opts.captureContent,
+          inputMessages: llm.body,
+          pricing: opts.pricing,
+        }),
+      );
+      keepProvider(span, llm);
+      providerError(span, result.error);
+    },
+  };
+}
+
+/**
+ * An observer for the response of an LLM call: SSE (and NDJSON) bodies go to a stream
+ * accumulator, JSON bodies to the JSON decoder; anything else is left alone.
+ */
+export function createLLMObserver(llm: LLMRequest, res: Response, opts: LLMObserverOptions): BodyObserver | undefined {
+  const contentType = res.headers.get('content-type') ?? '';
+  if (streamFormatFor(contentType) !== 'chunked') return streamObserver(llm, contentType, opts);
+  if (/[/+]json\s*(;|$)/i.test(contentType)) return jsonObserver(llm, opts);
   return undefined;
 }

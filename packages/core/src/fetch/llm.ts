@@ -123,8 +123,9 @@ export function readLLMRequest(endpoint: LLMEndpoint, text: string | undefined):
     'gen_ai.provider.name': endpoint.provider,
     'gen_ai.operation.name': operation,
     'gen_ai.request.model': model,
-    'gen_ai.request.stream': stream,
   };
+  // Set only when true, as the shared LLM attributes do.
+  if (stream) attributes['gen_ai.request.stream'] = true;
   if (body !== undefined) {
     const maxTokens = num(body.max_tokens) ?? num(body.max_completion_tokens) ?? num(body.max_output_tokens);
     if (maxTokens !== undefined) attributes['gen_ai.request.max_tokens'] = maxTokens;

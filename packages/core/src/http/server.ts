@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Attributes, Span } from '../types';
-import { NonRecordingSpan, errorTypeOf } from '../trace/span';
+import type { Attributes, Span, StartSpanOptions } from '../types';
+import { NonRecordingSpan, adoptAttributes, errorTypeOf } from '../trace/span';
 import { runWithSpan } from '../context/storage';
 import { extractContext } from '../propagation';
 import type { CarrierGetter } from '../propagation';
@@ -73,6 +73,9 @@ function normaliseStream(option: ServerTracingOptions['stream']): { formats: Rea
   }
   return { formats, maxBytes };
 }
+
+const SERVER: StartSpanOptions = Object.freeze({ kind: 'server' });
+const SERVER_ROOT: StartSpanOptions = Object.freeze({ kind: 'server', parent: null });
 
 const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH', 'QUERY']);
 
@@ -209,7 +212,12 @@ export class ServerInstrumentation {
       const tracer = this.tracer();
       const rawMethod = req.method || 'GET';
       const method = KNOWN_METHODS.has(rawMethod) ? rawMethod : '_OTHER';
-      const span = tracer.startIncomingSpan(method === '_OTHER' ? 'HTTP' : method, req.headers, { kind: 'server' }, nodeHeaderGetter as CarrierGetter<unknown>);
+      const name = method === '_OTHER' ? 'HTTP' : method;
+      // No traceparent: nothing to extract or trust, a new trace (the common case for edge services).
+      const span =
+        req.headers.traceparent === undefined
+          ? tracer.startSpan(name, SERVER_ROOT)
+          : tracer.startIncomingSpan(name, req.headers, SERVER, nodeHeaderGetter as CarrierGetter<unknown>);
       const recording = span.isRecording();
       const state: ServerRequestState = { span, tracer, req, res, recording, route: undefined, error: undefined, finished: false, startTime: recording ? (span as unknown as { startTime: number }).startTime : 0 };
       if (!recording) return state;
@@ -233,7 +241,9 @@ export class ServerInstrumentation {
         const v = headerValue(req.headers[h]);
         if (v) attrs[`http.request.header.${h}`] = v;
       }
-      span.setAttributes(attrs);
+      let count = 0;
+      for (const _k in attrs) count++;
+      adoptAttributes(span, attrs, count);
       if (this.stream) state.tap = new ResponseTap(res, this.tapSettingsFor(tracer), state.startTime);
       if (this.onRequest) this.callHook('onRequest', () => this.onRequest!(span, req));
       return state;

@@ -360,6 +360,20 @@ export class NonRecordingSpan implements Span {
   }
 }
 
+/**
+ * Hands a freshly built attributes object to a span that has none yet, instead of copying it key by
+ * key: for Tracewire's own per-request attributes, whose values are valid by construction.
+ * Falls back to setAttributes when the span already has attributes or the count exceeds the limit.
+ */
+export function adoptAttributes(span: Span, attrs: Attributes, count: number): void {
+  if (span instanceof RecordingSpan && !span.ended && span[ATTR_COUNT] === 0 && count <= span[LIMITS].attributeCountLimit && span[LIMITS].attributeValueLengthLimit === Infinity) {
+    span.attributes = attrs;
+    span[ATTR_COUNT] = count;
+  } else {
+    span.setAttributes(attrs);
+  }
+}
+
 /** The context of a span that must propagate nothing (tracing suppressed). */
 export const INVALID_SPAN_CONTEXT: SpanContext = Object.freeze({
   traceId: '00000000000000000000000000000000',

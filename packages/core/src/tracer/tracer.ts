@@ -1,4 +1,6 @@
 import type {
+  AttributesInput,
+  SpanKind,
   Exporter,
   FinishedTrace,
   Link,
@@ -18,6 +20,7 @@ import { ConsoleExporter } from '../export/console';
 import { extractContext, isValidSpanId, isValidTraceId } from '../propagation';
 import type { CarrierGetter } from '../propagation';
 import { resolveConfig } from '../config';
+import { traceIdBelowRatio } from '../sampling';
 import type { ResolvedConfig } from '../config';
 import { logThrottled, warnOnce } from '../config/warn';
 
@@ -68,9 +71,13 @@ class TracerImpl implements Tracer {
   private exportedTraces = 0;
   private exportedSpans = 0;
   private shutDown = false;
+  /** Set when the sampler is parent-based trace-id ratio (the default, or a number): decided inline. */
+  private readonly ratio: number | undefined;
 
   constructor(options?: TracerOptions) {
     this.config = resolveConfig(options);
+    const sampler = options ? options.sampler : undefined;
+    this.ratio = typeof sampler === 'number' ? sampler : sampler === undefined && !process.env.OTEL_TRACES_SAMPLER ? 1 : undefined;
     const exporters = this.config.exporters ?? exportersByName(this.config.exporterNames ?? ['console']);
     const drop = (reason: string, n = 1) => {
       this.dropped[reason] = (this.dropped[reason] ?? 0) + n;
@@ -94,8 +101,20 @@ class TracerImpl implements Tracer {
   }
 
   startSpan(name: string, opts?: StartSpanOptions): Span {
+    if (!opts) return this.start(name, 'internal', undefined, undefined, undefined, undefined);
+    return this.start(name, opts.kind || 'internal', opts.attributes, opts.links, opts.startTime, opts.parent);
+  }
+
+  /** startSpan with positional arguments: no options object on the per-request path. */
+  private start(
+    name: string,
+    kind: SpanKind,
+    attributes: AttributesInput | undefined,
+    links: Link[] | undefined,
+    startTime: StartSpanOptions['startTime'],
+    parent: Span | SpanContext | undefined | null,
+  ): Span {
     if (isTracingSuppressed()) return INVALID_SPAN;
-    let parent: Span | SpanContext | undefined | null = opts ? opts.parent : undefined;
     if (parent === undefined) parent = currentSpan();
     if (parent instanceof NonRecordingSpan && parent.propagateOnly) return parent;
     let parentCtx: SpanContext | undefined;
@@ -115,11 +134,17 @@ class TracerImpl implements Tracer {
     // A trace id we generate is random: Level 2 `random` flag. A continued trace keeps the caller's.
     const randomFlag = parentCtx ? parentCtx.traceFlags & TraceFlags.RANDOM : TraceFlags.RANDOM;
     const traceState = parentCtx ? parentCtx.traceState : undefined;
-    const kind = (opts && opts.kind) || 'internal';
     if (!this.config.enabled || this.shutDown) {
       return new NonRecordingSpan({ traceId, spanId, traceFlags: randomFlag | (parentCtx ? parentCtx.traceFlags & TraceFlags.SAMPLED : 0), traceState });
     }
-    const sampled = this.config.sample({ traceId, name, kind, attributes: opts && opts.attributes, parent: parentCtx });
+    // The default sampler, parent-based trace-id ratio, is decided inline (no params object).
+    const ratio = this.ratio;
+    const sampled =
+      ratio !== undefined
+        ? parentCtx
+          ? (parentCtx.traceFlags & TraceFlags.SAMPLED) !== 0
+          : ratio >= 1 || traceIdBelowRatio(traceId, ratio)
+        : this.config.sample({ traceId, name, kind, attributes, parent: parentCtx });
     const traceFlags = randomFlag | (sampled ? TraceFlags.SAMPLED : 0);
     if (!sampled) return new NonRecordingSpan(traceState ? { traceId, spanId, traceFlags, traceState } : { traceId, spanId, traceFlags });
 
@@ -143,11 +168,11 @@ class TracerImpl implements Tracer {
       parentCtx ? parentCtx.spanId : undefined,
       traceFlags,
       traceState,
-      String(name),
+      typeof name === 'string' ? name : String(name),
       kind,
-      opts && opts.attributes,
-      opts && opts.links,
-      opts && opts.startTime,
+      attributes,
+      links,
+      startTime,
     );
     if (!localParent) {
       trace.root = span;
@@ -189,8 +214,12 @@ class TracerImpl implements Tracer {
   }
 
   startIncomingSpan(name: string, carrier: unknown, opts?: StartSpanOptions, getter?: CarrierGetter<unknown>): Span {
+    const kind = (opts && opts.kind) || 'internal';
+    const attributes = opts && opts.attributes;
+    const startTime = opts && opts.startTime;
+    const links = opts && opts.links;
     const remote = extractContext(carrier, getter);
-    if (!remote) return this.startSpan(name, { ...opts, parent: null });
+    if (!remote) return this.start(name, kind, attributes, links, startTime, null);
     let trust = this.config.trustIncoming;
     if (typeof trust === 'function') {
       try {
@@ -200,10 +229,10 @@ class TracerImpl implements Tracer {
         trust = false;
       }
     }
-    if (trust) return this.startSpan(name, { ...opts, parent: remote });
+    if (trust) return this.start(name, kind, attributes, links, startTime, remote);
     // Untrusted caller: a new trace whose sampling ignores the caller's flag, linked to its context.
     const link: Link = { context: remote, attributes: { 'tracewire.link.reason': 'untrusted_parent' } };
-    return this.startSpan(name, { ...opts, parent: null, links: opts && opts.links ? [...opts.links, link] : [link] });
+    return this.start(name, kind, attributes, links ? [...links, link] : [link], startTime, null);
   }
 
   async forceFlush(): Promise<void> {

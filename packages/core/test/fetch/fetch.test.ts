@@ -3,6 +3,8 @@ import { alwaysOff, getTracer, parseTraceparent, setGlobalTracer, suppressTracin
 import type { SpanData, Tracer } from '../../src';
 import { resetWarnings } from '../../src/config';
 import { memoryTracer } from '../helpers';
+import { runWithSpan } from '../../src/context/storage';
+import { NonRecordingSpan } from '../../src/trace/span';
 import { startServer, until } from './server';
 import type { TestServer } from './server';
 
@@ -92,7 +94,7 @@ describe('createTracedFetch', () => {
     });
 
     it('propagates an unsampled call with its own span id and flag 00, recording nothing', async () => {
-      const { tracer, exporter, fetch } = setup({}, { sampler: alwaysOff });
+      const { tracer, exporter, fetch } = setup({}, { sampler: alwaysOff() });
       await withServer(async (server) => {
         const parent = { traceId: TRACE_ID, spanId: REMOTE_PARENT, traceFlags: 0, traceState: 'k=v' };
         await tracer.withSpan('handler', async () => {
@@ -160,6 +162,21 @@ describe('createTracedFetch', () => {
         expect(server.received[0].headers.traceparent).toBe(theirs);
         expect(server.received[0].rawHeaders.filter((h) => h.toLowerCase() === 'traceparent')).toHaveLength(1);
         expect(server.received[0].headers.tracestate).toBeUndefined();
+      });
+      await tracer.shutdown();
+    });
+
+    it("passes an ignored request's context on unchanged", async () => {
+      const { tracer, exporter, fetch } = setup();
+      await withServer(async (server) => {
+        const incoming = { traceId: TRACE_ID, spanId: REMOTE_PARENT, traceFlags: 1, traceState: 'a=1' };
+        await runWithSpan(new NonRecordingSpan(incoming, true), async () => {
+          await (await fetch(server.url)).text();
+        });
+        expect(server.received[0].headers.traceparent).toBe(`00-${TRACE_ID}-${REMOTE_PARENT}-01`);
+        expect(server.received[0].headers.tracestate).toBe('a=1');
+        await tracer.forceFlush();
+        expect(exporter.spans()).toHaveLength(0);
       });
       await tracer.shutdown();
     });

@@ -33,7 +33,10 @@ describe('ResponseTap', () => {
     const expected = Buffer.concat(parts.map(([c, enc]) => (typeof c === 'string' ? Buffer.from(c, enc) : Buffer.from(c))));
     const server = await serve(tracer, (_req, res) => {
       res.setHeader('content-type', 'text/event-stream');
-      for (const [c, enc] of parts) (enc ? res.write(c as string, enc) : res.write(c));
+      for (const [c, enc] of parts) {
+        if (enc) res.write(c as string, enc);
+        else res.write(c);
+      }
       res.end();
     });
     try {
