@@ -27,6 +27,18 @@ export function listen(server: http.Server): Promise<Listening> {
   });
 }
 
+/** Listens like `listen`; close() then also shuts `tracer` down, so its last exports finish. */
+export async function listenTraced(server: http.Server, tracer: { shutdown(): Promise<unknown> }): Promise<Listening> {
+  const listening = await listen(server);
+  return {
+    ...listening,
+    async close() {
+      await listening.close();
+      await tracer.shutdown();
+    },
+  };
+}
+
 export interface Response {
   status: number;
   headers: http.IncomingHttpHeaders;

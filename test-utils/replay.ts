@@ -2,10 +2,11 @@
  * Replays every recorded LLM stream, in every re-chunking, through a real server and checks that
  * the client received the bytes unchanged and that the server span reconstructs the stream.
  */
-import type { FinishedTrace, InMemoryExporter, SpanData } from '@tracewire/core';
+import type { InMemoryExporter } from '@tracewire/core';
 import { chunkings, expectReconstruction, loadFixtures } from './fixtures';
 import type { Fixture } from './fixtures';
 import { request } from './http';
+import { rootSpan } from './assertions';
 
 /** What the route being tested relays next: set before each request. */
 export interface ReplayJob {
@@ -22,10 +23,6 @@ export async function* paced(chunks: Buffer[]): AsyncGenerator<Buffer> {
   }
 }
 
-function serverSpan(trace: FinishedTrace): SpanData {
-  return trace.spans.find((s) => s.spanId === trace.rootSpanId)!;
-}
-
 /**
  * For each fixture and chunking: sets `current.job`, GETs `url`, and asserts byte-identical
  * output and the reconstruction. Resets the exporter between requests.
@@ -40,7 +37,7 @@ export async function replayEveryFixture(url: string, exporter: InMemoryExporter
       const body = opts.decode ? opts.decode(res.raw) : res.raw;
       if (!body.equals(fixture.bytes)) throw new Error(`${fixture.name} / ${mode}: the client did not receive the bytes unchanged`);
       const [trace] = await exporter.waitFor(1);
-      const span = serverSpan(trace);
+      const span = rootSpan(trace);
       try {
         expectReconstruction(span, fixture);
         expect(span.attributes['tracewire.stream.format']).toBe('sse');
@@ -54,4 +51,28 @@ export async function replayEveryFixture(url: string, exporter: InMemoryExporter
     }
   }
   return n;
+}
+
+/** A running app that relays `current.job`, and the exporter its tracer exports to. */
+export interface Relay {
+  url: string;
+  exporter: InMemoryExporter;
+  close(): Promise<void>;
+}
+
+/** Runs `fn` against the relay once it is up, closing the relay afterwards, pass or fail. */
+export async function withRelay(starting: Promise<Relay>, fn: (relay: Relay) => Promise<void>): Promise<void> {
+  const relay = await starting;
+  try {
+    await fn(relay);
+  } finally {
+    await relay.close();
+  }
+}
+
+/** `replayEveryFixture`, checking that it replayed each fixture in all six re-chunkings. */
+export async function expectEveryFixtureReplayed(url: string, exporter: InMemoryExporter, opts: Parameters<typeof replayEveryFixture>[2] = {}): Promise<void> {
+  const n = await replayEveryFixture(url, exporter, opts);
+  // whole, 1-byte pieces, three random seeds, inside every multi-byte character
+  expect(n).toBe(loadFixtures().length * 6);
 }

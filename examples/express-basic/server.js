@@ -4,7 +4,7 @@
 const express = require('express');
 const { createTracer, ConsoleExporter, withSpan } = require('@tracewire/core');
 const { tracingMiddleware, traced } = require('@tracewire/express');
-const { warmup, announce } = require('../shared/warmup');
+const { serve, stopOnSignals } = require('../shared/lifecycle');
 
 const tracer = createTracer({
   serviceName: 'express-basic',
@@ -57,16 +57,5 @@ app.use((err, req, res, _next) => {
 });
 
 const paths = ['/users/42', '/hello/world?token=secret', '/stream', '/fail', '/missing'];
-const server = app.listen(Number(process.env.PORT ?? 3000), '127.0.0.1', async () => {
-  const base = `http://127.0.0.1:${server.address().port}`;
-  announce('express-basic', base, paths);
-  await warmup(base, paths);
-});
-
-for (const sig of ['SIGINT', 'SIGTERM']) {
-  process.once(sig, async () => {
-    server.close();
-    await tracer.shutdown(2000);
-    process.exit(0);
-  });
-}
+const server = serve('express-basic', app, 3000, paths);
+stopOnSignals(tracer, () => server.close());

@@ -5,7 +5,7 @@ const Fastify = require('fastify');
 const { Readable } = require('node:stream');
 const { createTracer, ConsoleExporter, withSpan } = require('@tracewire/core');
 const { tracingPlugin } = require('@tracewire/fastify');
-const { warmup, announce } = require('../shared/warmup');
+const { ready, stopOnSignals } = require('../shared/lifecycle');
 
 const tracer = createTracer({
   serviceName: 'fastify-basic',
@@ -40,16 +40,8 @@ async function main() {
 
   const paths = ['/api/users/7', '/api/stream', '/api/fail', '/api/health', '/missing'];
   const address = await app.listen({ port: Number(process.env.PORT ?? 3002), host: '127.0.0.1' });
-  announce('fastify-basic', address, paths);
-  await warmup(address, paths);
-
-  for (const sig of ['SIGINT', 'SIGTERM']) {
-    process.once(sig, async () => {
-      await app.close();
-      await tracer.shutdown(2000);
-      process.exit(0);
-    });
-  }
+  await ready('fastify-basic', address, paths);
+  stopOnSignals(tracer, () => app.close());
 }
 
 main().catch((err) => {

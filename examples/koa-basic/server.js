@@ -6,7 +6,7 @@ const Router = require('@koa/router');
 const { Readable } = require('node:stream');
 const { createTracer, ConsoleExporter, withSpan } = require('@tracewire/core');
 const { tracingMiddleware } = require('@tracewire/koa');
-const { warmup, announce } = require('../shared/warmup');
+const { serve, stopOnSignals } = require('../shared/lifecycle');
 
 const tracer = createTracer({
   serviceName: 'koa-basic',
@@ -40,16 +40,5 @@ app.use(api.routes());
 app.on('error', () => undefined); // Koa logs errors by default; the trace already has it
 
 const paths = ['/api/users/7', '/api/stream', '/api/fail', '/missing'];
-const server = app.listen(Number(process.env.PORT ?? 3001), '127.0.0.1', async () => {
-  const base = `http://127.0.0.1:${server.address().port}`;
-  announce('koa-basic', base, paths);
-  await warmup(base, paths);
-});
-
-for (const sig of ['SIGINT', 'SIGTERM']) {
-  process.once(sig, async () => {
-    server.close();
-    await tracer.shutdown(2000);
-    process.exit(0);
-  });
-}
+const server = serve('koa-basic', app, 3001, paths);
+stopOnSignals(tracer, () => server.close());

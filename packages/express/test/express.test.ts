@@ -1,11 +1,11 @@
 import http from 'node:http';
 import { Readable } from 'node:stream';
 import { activeSpan, injectContext, withSpan } from '@tracewire/core';
-import type { FinishedTrace, SpanData } from '@tracewire/core';
+import type { TracerOptions } from '@tracewire/core';
 import { tracingMiddleware, traced } from '../src';
-import { memoryTracer } from '../../core/test/helpers';
-import { resetWarnings } from '../../core/src/config';
-import { eventually, listen, request, requestAndAbort } from '../../../test-utils/http';
+import { captureStderr, memoryTracer } from '../../core/test/helpers';
+import { eventually, listen, listenTraced, request, requestAndAbort } from '../../../test-utils/http';
+import { expectContinuesTraceparent, expectOwnTraces, expectRestartsWithLink, LOCAL_GET_OK, PARENT, requestConcurrently, rootSpan as root, TRACE_ID } from '../../../test-utils/assertions';
 import type { ExpressTracingOptions } from '../src';
 
 const versions: Array<[string, any]> = [
@@ -13,72 +13,32 @@ const versions: Array<[string, any]> = [
   ['express 5', require('express')],
 ];
 
-const TRACE_ID = '0af7651916cd43dd8448eb211c80319c';
-const PARENT = 'b7ad6b7169203331';
-
-function root(trace: FinishedTrace): SpanData {
-  return trace.spans.find((s) => s.spanId === trace.rootSpanId)!;
-}
-
 describe.each(versions)('tracingMiddleware (%s)', (_label, express) => {
-  let stderr: jest.SpyInstance;
-  beforeEach(() => {
-    stderr = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
-    resetWarnings();
-  });
-  afterEach(() => stderr.mockRestore());
+  const stderr = captureStderr();
 
-  async function setup(build: (app: any) => void, options: ExpressTracingOptions = {}) {
-    const { tracer, exporter } = memoryTracer();
+  async function setup(build: (app: any) => void, options: ExpressTracingOptions = {}, tracerOptions: TracerOptions = {}) {
+    const { tracer, exporter } = memoryTracer(tracerOptions);
     const app = express();
     app.use(tracingMiddleware({ tracer, ...options }));
     build(app);
-    const server = await listen(http.createServer(app));
-    return {
-      tracer,
-      exporter,
-      url: server.url,
-      async close() {
-        await server.close();
-        await tracer.shutdown();
-      },
-    };
+    return { tracer, exporter, ...(await listenTraced(http.createServer(app), tracer)) };
   }
 
   it('continues an incoming traceparent with its flags and tracestate', async () => {
     const t = await setup((app) => app.get('/hello', (_req: any, res: any) => res.json({ ok: true })));
     try {
-      await request(`${t.url}/hello`, { headers: { traceparent: `00-${TRACE_ID}-${PARENT}-03`, tracestate: 'a=1,b@c=2' } });
-      const [trace] = await t.exporter.waitFor(1);
-      const span = root(trace);
-      expect(trace.traceId).toBe(TRACE_ID);
-      expect(span.parentSpanId).toBe(PARENT);
-      expect(span.traceFlags).toBe(3);
-      expect(span.traceState).toBe('a=1,b@c=2');
-      expect(span.kind).toBe('server');
-      expect(span.name).toBe('GET /hello');
+      await expectContinuesTraceparent(t);
     } finally {
       await t.close();
     }
   });
 
   it('restarts with a link when trustIncoming is false', async () => {
-    const t = await setup((app) => app.get('/hello', (_req: any, res: any) => res.send('hi')), {});
-    await t.close();
-    const { tracer, exporter } = memoryTracer({ trustIncoming: false });
-    const app = express();
-    app.use(tracingMiddleware({ tracer }));
-    app.get('/hello', (_req: any, res: any) => res.send('hi'));
-    const server = await listen(http.createServer(app));
+    const t = await setup((app) => app.get('/hello', (_req: any, res: any) => res.send('hi')), {}, { trustIncoming: false });
     try {
-      await request(`${server.url}/hello`, { headers: { traceparent: `00-${TRACE_ID}-${PARENT}-01` } });
-      const [trace] = await exporter.waitFor(1);
-      expect(trace.traceId).not.toBe(TRACE_ID);
-      expect(root(trace).parentSpanId).toBeUndefined();
-      expect(root(trace).links).toEqual([{ traceId: TRACE_ID, spanId: PARENT, attributes: { 'tracewire.link.reason': 'untrusted_parent' } }]);
+      await expectRestartsWithLink(t);
     } finally {
-      await server.close();
-      await tracer.shutdown();
+      await t.close();
     }
   });
 
@@ -135,16 +95,11 @@ describe.each(versions)('tracingMiddleware (%s)', (_label, express) => {
       const [trace] = await t.exporter.waitFor(1);
       const a = root(trace).attributes;
       expect(a).toMatchObject({
-        'http.request.method': 'GET',
+        ...LOCAL_GET_OK,
         'url.path': '/search',
         'url.query': 'q=llm&token=REDACTED&api_key=REDACTED',
-        'url.scheme': 'http',
         'http.route': '/search',
-        'http.response.status_code': 200,
-        'server.address': '127.0.0.1',
-        'client.address': '127.0.0.1',
         'user_agent.original': 'jest-test',
-        'network.protocol.version': '1.1',
         'http.request.header.x-request-id': ['req-1'],
         'http.response.header.x-served-by': ['node-1'],
       });
@@ -325,17 +280,10 @@ describe.each(versions)('tracingMiddleware (%s)', (_label, express) => {
       res.send(req.params.n);
     }));
     try {
-      const ids = Array.from({ length: 200 }, (_, i) => `f${(i + 1).toString(16).padStart(31, '0')}`);
-      await Promise.all(ids.map((id, i) => request(`${t.url}/c/${i}`, { headers: { traceparent: `00-${id}-${PARENT}-01` } })));
-      const traces = await t.exporter.waitFor(200);
-      expect(new Set(traces.map((tr) => tr.traceId))).toEqual(new Set(ids));
-      for (const tr of traces) {
-        expect(tr.spans).toHaveLength(2);
-        const [server, child] = tr.spans;
-        expect(child.parentSpanId).toBe(server.spanId);
-        expect(child.traceId).toBe(tr.traceId);
-        expect(server.attributes['url.path']).toBe(`/c/${ids.indexOf(tr.traceId)}`);
-      }
+      const sent = Array.from({ length: 200 }, (_, i) => ({ traceId: `f${(i + 1).toString(16).padStart(31, '0')}`, parent: PARENT }));
+      await requestConcurrently(sent, (i) => `${t.url}/c/${i}`);
+      const traces = expectOwnTraces(await t.exporter.waitFor(200), sent, 'child');
+      sent.forEach((s, i) => expect(root(traces.get(s.traceId)!).attributes['url.path']).toBe(`/c/${i}`));
     } finally {
       await t.close();
     }
@@ -380,7 +328,7 @@ describe.each(versions)('tracingMiddleware (%s)', (_label, express) => {
       expect(res.status).toBe(200);
       expect(res.body).toBe('fine');
       await t.exporter.waitFor(1);
-      const logged = stderr.mock.calls.map((c) => String(c[0])).join('');
+      const logged = stderr.lines().join('');
       expect(logged).toContain('bad hook');
     } finally {
       await t.close();
@@ -399,7 +347,7 @@ describe.each(versions)('tracingMiddleware (%s)', (_label, express) => {
     try {
       const res = await request(`${server.url}/x`);
       expect(res.body).toBe('still fine');
-      await eventually(() => stderr.mock.calls.some((c) => String(c[0]).includes('tracer bug')));
+      await eventually(() => stderr.lines().some((l) => l.includes('tracer bug')));
     } finally {
       await server.close();
     }

@@ -4,8 +4,9 @@ import { Readable } from 'node:stream';
 import compression from 'compression';
 import { tracingMiddleware } from '../src';
 import { memoryTracer } from '../../core/test/helpers';
-import { listen, request, requestAndAbort } from '../../../test-utils/http';
-import { current, paced, replayEveryFixture } from '../../../test-utils/replay';
+import { listen, listenTraced, request, requestAndAbort } from '../../../test-utils/http';
+import { current, expectEveryFixtureReplayed, paced, withRelay } from '../../../test-utils/replay';
+import type { Relay } from '../../../test-utils/replay';
 import { loadFixtures } from '../../../test-utils/fixtures';
 
 jest.setTimeout(60000);
@@ -15,7 +16,9 @@ const versions: Array<[string, any]> = [
   ['express 5', require('express')],
 ];
 
-function relayApp(express: any, tracer: any, withCompression = false) {
+/** A traced app relaying `current.job`, on a real socket; close() also shuts its tracer down. */
+async function serveRelay(express: any, withCompression = false): Promise<Relay> {
+  const { tracer, exporter } = memoryTracer({ captureContent: true });
   const app = express();
   app.use(tracingMiddleware({ tracer }));
   if (withCompression) app.use(compression({ threshold: 0 }));
@@ -32,45 +35,28 @@ function relayApp(express: any, tracer: any, withCompression = false) {
     res.setHeader('content-type', fixture.contentType);
     Readable.from(paced(chunks)).pipe(res);
   });
-  return app;
+  return { ...(await listenTraced(http.createServer(app), tracer)), exporter };
 }
 
 describe.each(versions)('stream tap (%s)', (_label, express) => {
-  it.each(['write', 'pipe'])('reconstructs every recorded stream relayed with res.%s, in every re-chunking', async (mode) => {
-    const { tracer, exporter } = memoryTracer({ captureContent: true });
-    const server = await listen(http.createServer(relayApp(express, tracer)));
-    try {
-      const n = await replayEveryFixture(`${server.url}/relay/${mode}`, exporter);
-      expect(n).toBe(loadFixtures().length * 6);
-    } finally {
-      await server.close();
-      await tracer.shutdown();
-    }
-  });
+  it.each(['write', 'pipe'])('reconstructs every recorded stream relayed with res.%s, in every re-chunking', (mode) =>
+    withRelay(serveRelay(express), (relay) => expectEveryFixtureReplayed(`${relay.url}/relay/${mode}`, relay.exporter)));
 });
 
 describe('stream tap with compression (express 5)', () => {
-  it('sees the uncompressed events while the client gets gzip', async () => {
-    const express = require('express');
-    const { tracer, exporter } = memoryTracer({ captureContent: true });
-    const server = await listen(http.createServer(relayApp(express, tracer, true)));
-    try {
+  it('sees the uncompressed events while the client gets gzip', () =>
+    withRelay(serveRelay(require('express'), true), async (relay) => {
       const [fixture] = loadFixtures();
       current.job = { fixture, chunks: [fixture.bytes.subarray(0, 1000), fixture.bytes.subarray(1000)] };
-      const res = await request(`${server.url}/relay/write`, { headers: { 'accept-encoding': 'gzip' } });
+      const res = await request(`${relay.url}/relay/write`, { headers: { 'accept-encoding': 'gzip' } });
       expect(res.headers['content-encoding']).toBe('gzip');
       expect(zlib.gunzipSync(res.raw).equals(fixture.bytes)).toBe(true);
-      const [trace] = await exporter.waitFor(1);
+      const [trace] = await relay.exporter.waitFor(1);
       expect(trace.spans[0].attributes['gen_ai.response.id']).toBe(fixture.expected.id);
       expect(trace.spans[0].attributes['gen_ai.usage.output_tokens']).toBe(fixture.expected.usage.output);
       // every recorded stream, in every chunking, through compression
-      const n = await replayEveryFixture(`${server.url}/relay/pipe`, exporter, { headers: { 'accept-encoding': 'gzip' }, decode: (raw) => zlib.gunzipSync(raw) });
-      expect(n).toBeGreaterThan(0);
-    } finally {
-      await server.close();
-      await tracer.shutdown();
-    }
-  });
+      await expectEveryFixtureReplayed(`${relay.url}/relay/pipe`, relay.exporter, { headers: { 'accept-encoding': 'gzip' }, decode: (raw) => zlib.gunzipSync(raw) });
+    }));
 });
 
 describe('stream tap on a client abort (express 5)', () => {

@@ -3,33 +3,24 @@ import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import { activeSpan, injectContext } from '@tracewire/core';
-import type { FinishedTrace, SpanData, Tracer, TracerOptions } from '@tracewire/core';
+import type { FinishedTrace, Tracer, TracerOptions } from '@tracewire/core';
 import { tracingPlugin } from '../src';
 import type { FastifyTracingOptions } from '../src';
-import { memoryTracer } from '../../core/test/helpers';
+import { captureStderr, memoryTracer } from '../../core/test/helpers';
 import { eventually, request, requestAndAbort } from '../../../test-utils/http';
+import { expectContinuesTraceparent, expectOwnTraces, expectRestartsWithLink, LOCAL_GET_OK, PARENT, requestConcurrently, rootSpan as root, TRACE_ID } from '../../../test-utils/assertions';
 
 const versions: Array<[string, any]> = [
   ['fastify 4', require('fastify4')],
   ['fastify 5', require('fastify')],
 ];
 
-const TRACE_ID = '0af7651916cd43dd8448eb211c80319c';
-const PARENT = 'b7ad6b7169203331';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function root(trace: FinishedTrace): SpanData {
-  return trace.spans.find((s) => s.spanId === trace.rootSpanId)!;
-}
 
 class PaymentError extends Error {}
 
 describe.each(versions)('tracingPlugin (%s)', (_label, Fastify) => {
-  let stderr: jest.SpyInstance;
-  beforeEach(() => {
-    stderr = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
-  });
-  afterEach(() => stderr.mockRestore());
+  captureStderr();
 
   async function setup(build: (app: any, tracer: Tracer) => unknown, options: FastifyTracingOptions = {}, tracerOptions: TracerOptions = {}) {
     const { tracer, exporter } = memoryTracer(tracerOptions);
@@ -66,15 +57,7 @@ describe.each(versions)('tracingPlugin (%s)', (_label, Fastify) => {
     it('continues an incoming traceparent with its flags and tracestate', async () => {
       const t = await setup((app) => app.get('/hello', async () => ({ ok: true })));
       try {
-        await request(`${t.url}/hello`, { headers: { traceparent: `00-${TRACE_ID}-${PARENT}-03`, tracestate: 'a=1,b@c=2' } });
-        const [trace] = await t.exporter.waitFor(1);
-        const span = root(trace);
-        expect(trace.traceId).toBe(TRACE_ID);
-        expect(span.parentSpanId).toBe(PARENT);
-        expect(span.traceFlags).toBe(3);
-        expect(span.traceState).toBe('a=1,b@c=2');
-        expect(span.kind).toBe('server');
-        expect(span.name).toBe('GET /hello');
+        await expectContinuesTraceparent(t);
       } finally {
         await t.close();
       }
@@ -83,11 +66,7 @@ describe.each(versions)('tracingPlugin (%s)', (_label, Fastify) => {
     it('restarts with a new trace id and a link when trustIncoming is false', async () => {
       const t = await setup((app) => app.get('/hello', async () => 'hi'), {}, { trustIncoming: false });
       try {
-        await request(`${t.url}/hello`, { headers: { traceparent: `00-${TRACE_ID}-${PARENT}-01` } });
-        const [trace] = await t.exporter.waitFor(1);
-        expect(trace.traceId).not.toBe(TRACE_ID);
-        expect(root(trace).parentSpanId).toBeUndefined();
-        expect(root(trace).links).toEqual([{ traceId: TRACE_ID, spanId: PARENT, attributes: { 'tracewire.link.reason': 'untrusted_parent' } }]);
+        await expectRestartsWithLink(t);
       } finally {
         await t.close();
       }
@@ -170,17 +149,12 @@ describe.each(versions)('tracingPlugin (%s)', (_label, Fastify) => {
         });
         const span = root((await t.exporter.waitFor(1))[0]);
         expect(span.attributes).toMatchObject({
-          'http.request.method': 'GET',
+          ...LOCAL_GET_OK,
           'url.path': '/search',
           'url.query': 'q=1&token=REDACTED',
-          'url.scheme': 'http',
           'http.route': '/search',
-          'http.response.status_code': 200,
-          'server.address': '127.0.0.1',
           'server.port': t.port,
-          'client.address': '127.0.0.1',
           'user_agent.original': 'tracewire-test/1.0',
-          'network.protocol.version': '1.1',
           'http.request.header.x-request-id': ['req-123'],
         });
         expect(Object.keys(span.attributes).filter((k) => k.includes('authorization'))).toEqual([]);
@@ -255,12 +229,14 @@ describe.each(versions)('tracingPlugin (%s)', (_label, Fastify) => {
       }
     });
 
+    /** GET /boom throws TypeError('bad'), left to Fastify's default error handler. */
+    const boom = (app: any) =>
+      app.get('/boom', async () => {
+        throw new TypeError('bad');
+      });
+
     it('records a thrown error handled by the default error handler', async () => {
-      const t = await setup((app) =>
-        app.get('/boom', async () => {
-          throw new TypeError('bad');
-        }),
-      );
+      const t = await setup(boom);
       try {
         expect((await request(`${t.url}/boom`)).status).toBe(500);
         const span = root((await t.exporter.waitFor(1))[0]);
@@ -273,11 +249,7 @@ describe.each(versions)('tracingPlugin (%s)', (_label, Fastify) => {
     });
 
     it('keeps the error message as the status message', async () => {
-      const t = await setup((app) =>
-        app.get('/boom', async () => {
-          throw new TypeError('bad');
-        }),
-      );
+      const t = await setup(boom);
       try {
         await request(`${t.url}/boom`);
         const span = root((await t.exporter.waitFor(1))[0]);
@@ -464,24 +436,10 @@ describe.each(versions)('tracingPlugin (%s)', (_label, Fastify) => {
       );
       try {
         const sent = Array.from({ length: 200 }, () => ({ traceId: randomBytes(16).toString('hex'), parent: randomBytes(8).toString('hex') }));
-        const bodies = await Promise.all(
-          sent.map((s, n) => request(`${t.url}/work/${n}`, { headers: { traceparent: `00-${s.traceId}-${s.parent}-01` } })),
-        );
+        const bodies = await requestConcurrently(sent, (n) => `${t.url}/work/${n}`);
         bodies.forEach((res, n) => expect(JSON.parse(res.body)).toEqual({ traceId: sent[n].traceId }));
-        const traces = await t.exporter.waitFor(200, 15000);
-        expect(traces).toHaveLength(200);
-        const byTrace = new Map(traces.map((tr) => [tr.traceId, tr]));
-        for (const s of sent) {
-          const trace = byTrace.get(s.traceId)!;
-          expect(trace).toBeDefined();
-          expect(trace.spans).toHaveLength(2);
-          const server = root(trace);
-          const child = trace.spans.find((sp) => sp.name === 'step')!;
-          expect(server.parentSpanId).toBe(s.parent);
-          expect(server.name).toBe('GET /work/:n');
-          expect(child.parentSpanId).toBe(server.spanId);
-          expect(child.traceId).toBe(s.traceId);
-        }
+        const byTrace = expectOwnTraces(await t.exporter.waitFor(200, 15000), sent, 'step');
+        for (const s of sent) expect(root(byTrace.get(s.traceId)!).name).toBe('GET /work/:n');
       } finally {
         await t.close();
       }

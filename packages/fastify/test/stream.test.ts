@@ -3,8 +3,8 @@ import { Readable } from 'node:stream';
 import { tracingPlugin } from '../src';
 import { memoryTracer } from '../../core/test/helpers';
 import { request } from '../../../test-utils/http';
-import { current, paced, replayEveryFixture } from '../../../test-utils/replay';
-import { loadFixtures } from '../../../test-utils/fixtures';
+import { current, expectEveryFixtureReplayed, paced, withRelay } from '../../../test-utils/replay';
+import type { Relay } from '../../../test-utils/replay';
 
 jest.setTimeout(60000);
 
@@ -13,7 +13,9 @@ const versions: Array<[string, any]> = [
   ['fastify 5', require('fastify')],
 ];
 
-async function relayApp(Fastify: any, tracer: any, withCompression = false) {
+/** A traced app relaying `current.job`, on a real socket; close() also shuts its tracer down. */
+async function serveRelay(Fastify: any, withCompression = false): Promise<Relay> {
+  const { tracer, exporter } = memoryTracer({ captureContent: true });
   const app = Fastify();
   await app.register(tracingPlugin, { tracer });
   // @fastify/compress leaves SSE alone unless told (compressing SSE delays events); a proxy may not.
@@ -32,38 +34,26 @@ async function relayApp(Fastify: any, tracer: any, withCompression = false) {
     reply.raw.end();
   });
   await app.listen({ port: 0, host: '127.0.0.1' });
-  return { app, url: `http://127.0.0.1:${app.server.address().port}` };
+  return {
+    url: `http://127.0.0.1:${app.server.address().port}`,
+    exporter,
+    async close() {
+      await app.close();
+      await tracer.shutdown();
+    },
+  };
 }
 
 describe.each(versions)('stream tap (%s)', (_label, Fastify) => {
-  it.each(['send', 'raw'])('reconstructs every recorded stream relayed via reply.%s, in every re-chunking', async (mode) => {
-    const { tracer, exporter } = memoryTracer({ captureContent: true });
-    const { app, url } = await relayApp(Fastify, tracer);
-    try {
-      const n = await replayEveryFixture(`${url}/relay/${mode}`, exporter);
-      expect(n).toBe(loadFixtures().length * 6);
-    } finally {
-      await app.close();
-      await tracer.shutdown();
-    }
-  });
+  it.each(['send', 'raw'])('reconstructs every recorded stream relayed via reply.%s, in every re-chunking', (mode) =>
+    withRelay(serveRelay(Fastify), (relay) => expectEveryFixtureReplayed(`${relay.url}/relay/${mode}`, relay.exporter)));
 });
 
 describe('stream tap with @fastify/compress (fastify 5)', () => {
-  it('sees the uncompressed events while the client gets gzip', async () => {
-    const { tracer, exporter } = memoryTracer({ captureContent: true });
-    const { app, url } = await relayApp(require('fastify'), tracer, true);
-    try {
-      const n = await replayEveryFixture(`${url}/relay/send`, exporter, {
-        headers: { 'accept-encoding': 'gzip' },
-        decode: (raw) => zlib.gunzipSync(raw),
-      });
-      expect(n).toBe(loadFixtures().length * 6);
-      const res = await request(`${url}/relay/send`, { headers: { 'accept-encoding': 'gzip' } });
+  it('sees the uncompressed events while the client gets gzip', () =>
+    withRelay(serveRelay(require('fastify'), true), async (relay) => {
+      await expectEveryFixtureReplayed(`${relay.url}/relay/send`, relay.exporter, { headers: { 'accept-encoding': 'gzip' }, decode: (raw) => zlib.gunzipSync(raw) });
+      const res = await request(`${relay.url}/relay/send`, { headers: { 'accept-encoding': 'gzip' } });
       expect(res.headers['content-encoding']).toBe('gzip');
-    } finally {
-      await app.close();
-      await tracer.shutdown();
-    }
-  });
+    }));
 });

@@ -57,7 +57,7 @@ function routeOf(ctx: Tracked): string | undefined {
 export function tracingMiddleware(options?: KoaTracingOptions): (ctx: any, next: () => Promise<any>) => Promise<void> {
   const inst = createServerInstrumentation(options, 'koa');
 
-  return async function tracewireMiddleware(ctx: Tracked, next: () => Promise<any>): Promise<void> {
+  return function tracewireMiddleware(ctx: Tracked, next: () => Promise<any>): Promise<void> {
     const state = inst.start(ctx.req, ctx.res);
     if (!state) return next();
     try {
@@ -69,13 +69,15 @@ export function tracingMiddleware(options?: KoaTracingOptions): (ctx: any, next:
       inst.internalError(err);
       return next();
     }
-    try {
-      await inst.run(state, next);
-    } catch (err) {
+    // koa-compose's next() always returns a promise. No async function here: every promise a
+    // request creates also costs AsyncLocalStorage's propagation hook.
+    const done = inst.run(state, next);
+    if (!state.recording) return done;
+    return done.then(undefined, (err: unknown) => {
       // Recorded, then re-thrown untouched so ctx.onerror and the app's 'error' event see it.
       inst.error(state, err);
       throw err;
-    }
+    });
   };
 }
 

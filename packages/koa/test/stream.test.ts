@@ -4,9 +4,9 @@ import { Readable } from 'node:stream';
 import compress from 'koa-compress';
 import { tracingMiddleware } from '../src';
 import { memoryTracer } from '../../core/test/helpers';
-import { listen, request } from '../../../test-utils/http';
-import { current, paced, replayEveryFixture } from '../../../test-utils/replay';
-import { loadFixtures } from '../../../test-utils/fixtures';
+import { listenTraced, request } from '../../../test-utils/http';
+import { current, expectEveryFixtureReplayed, paced, withRelay } from '../../../test-utils/replay';
+import type { Relay } from '../../../test-utils/replay';
 
 jest.setTimeout(60000);
 
@@ -15,7 +15,9 @@ const versions: Array<[string, any]> = [
   ['koa 3', require('koa')],
 ];
 
-function relayApp(Koa: any, tracer: any, withCompression = false) {
+/** A traced app relaying `current.job`, on a real socket; close() also shuts its tracer down. */
+async function serveRelay(Koa: any, withCompression = false): Promise<Relay> {
+  const { tracer, exporter } = memoryTracer({ captureContent: true });
   const app = new Koa();
   app.use(tracingMiddleware({ tracer }));
   if (withCompression) app.use(compress({ threshold: 0 }));
@@ -34,39 +36,19 @@ function relayApp(Koa: any, tracer: any, withCompression = false) {
       })();
     }
   });
-  return app;
+  return { ...(await listenTraced(http.createServer(app.callback()), tracer)), exporter };
 }
 
 describe.each(versions)('stream tap (%s)', (_label, Koa) => {
-  it.each(['body', 'raw'])('reconstructs every recorded stream relayed via ctx.%s, in every re-chunking', async (mode) => {
-    const { tracer, exporter } = memoryTracer({ captureContent: true });
-    const server = await listen(http.createServer(relayApp(Koa, tracer).callback()));
-    try {
-      const n = await replayEveryFixture(`${server.url}/relay/${mode}`, exporter);
-      expect(n).toBe(loadFixtures().length * 6);
-    } finally {
-      await server.close();
-      await tracer.shutdown();
-    }
-  });
+  it.each(['body', 'raw'])('reconstructs every recorded stream relayed via ctx.%s, in every re-chunking', (mode) =>
+    withRelay(serveRelay(Koa), (relay) => expectEveryFixtureReplayed(`${relay.url}/relay/${mode}`, relay.exporter)));
 });
 
 describe('stream tap with koa-compress (koa 3)', () => {
-  it('sees the uncompressed events while the client gets gzip', async () => {
-    const Koa = require('koa');
-    const { tracer, exporter } = memoryTracer({ captureContent: true });
-    const server = await listen(http.createServer(relayApp(Koa, tracer, true).callback()));
-    try {
-      const n = await replayEveryFixture(`${server.url}/relay/body`, exporter, {
-        headers: { 'accept-encoding': 'gzip' },
-        decode: (raw) => zlib.gunzipSync(raw),
-      });
-      expect(n).toBe(loadFixtures().length * 6);
-      const res = await request(`${server.url}/relay/body`, { headers: { 'accept-encoding': 'gzip' } });
+  it('sees the uncompressed events while the client gets gzip', () =>
+    withRelay(serveRelay(require('koa'), true), async (relay) => {
+      await expectEveryFixtureReplayed(`${relay.url}/relay/body`, relay.exporter, { headers: { 'accept-encoding': 'gzip' }, decode: (raw) => zlib.gunzipSync(raw) });
+      const res = await request(`${relay.url}/relay/body`, { headers: { 'accept-encoding': 'gzip' } });
       expect(res.headers['content-encoding']).toBe('gzip');
-    } finally {
-      await server.close();
-      await tracer.shutdown();
-    }
-  });
+    }));
 });

@@ -50,6 +50,8 @@ export const DEFAULT_STORE: Readonly<StoreLimits> = Object.freeze({
 export const DEFAULT_REDACTED_QUERY_PARAMS: readonly string[] = Object.freeze([
   'key',
   'api_key',
+  'api-key',
+  'apikey',
   'token',
   'sig',
   'signature',

@@ -1,14 +1,8 @@
 import { readEnv } from '../../src/config/env';
-import { resetWarnings } from '../../src/config/warn';
+import { captureStderr } from '../helpers';
 import type { SamplingParams } from '../../src/types';
 
-let stderr: jest.SpyInstance;
-beforeEach(() => {
-  resetWarnings();
-  stderr = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
-});
-afterEach(() => stderr.mockRestore());
-const lines = (): string[] => stderr.mock.calls.map((c) => String(c[0]));
+const { lines } = captureStderr();
 
 /** Read twice and check the single warning names the variable (and the fallback). */
 function expectWarnedOnce(env: Record<string, string>, ...patterns: (string | RegExp)[]): void {

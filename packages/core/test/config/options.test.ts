@@ -1,14 +1,8 @@
 import { resolveConfig } from '../../src/config';
-import { resetWarnings } from '../../src/config/warn';
+import { captureStderr, makeTrace } from '../helpers';
 import type { Exporter, FinishedTrace, SamplingParams, TracerOptions } from '../../src/types';
 
-let stderr: jest.SpyInstance;
-beforeEach(() => {
-  resetWarnings();
-  stderr = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
-});
-afterEach(() => stderr.mockRestore());
-const lines = (): string[] => stderr.mock.calls.map((c) => String(c[0]));
+const { lines } = captureStderr();
 
 const exporter = (name = 'mem'): Exporter => ({ name, export: async () => undefined });
 const root: SamplingParams = { traceId: 'ab'.repeat(16), name: 'x', kind: 'server' };
@@ -16,15 +10,7 @@ const remoteUnsampled: SamplingParams = {
   ...root,
   parent: { traceId: root.traceId, spanId: 'c'.repeat(16), traceFlags: 0, isRemote: true },
 };
-const trace = (over: Partial<FinishedTrace> = {}): FinishedTrace => ({
-  traceId: 'ab'.repeat(16),
-  rootSpanId: 'c'.repeat(16),
-  resource: {},
-  spans: [],
-  incomplete: false,
-  fragment: 0,
-  ...over,
-});
+const trace = (over: Partial<FinishedTrace> = {}): FinishedTrace => makeTrace([], { traceId: 'ab'.repeat(16), rootSpanId: 'c'.repeat(16), ...over });
 
 describe('resolveConfig defaults', () => {
   it('uses the documented defaults with no options and an empty environment', () => {

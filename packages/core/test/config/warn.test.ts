@@ -1,15 +1,9 @@
 import { logThrottled, resetWarnings, warnOnce } from '../../src/config/warn';
+import { captureStderr } from '../helpers';
 
-let stderr: jest.SpyInstance;
-beforeEach(() => {
-  resetWarnings();
-  stderr = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
-});
-afterEach(() => {
-  stderr.mockRestore();
-  jest.useRealTimers();
-});
-const lines = (): string[] => stderr.mock.calls.map((c) => String(c[0]));
+const stderr = captureStderr();
+const { lines } = stderr;
+afterEach(() => jest.useRealTimers());
 
 describe('warnOnce', () => {
   it('writes one prefixed line the first time per key', () => {
@@ -27,7 +21,7 @@ describe('warnOnce', () => {
   });
 
   it('never throws, even when stderr does', () => {
-    stderr.mockImplementation(() => {
+    stderr.spy.mockImplementation(() => {
       throw new Error('EPIPE');
     });
     expect(() => warnOnce('k', 'm')).not.toThrow();

@@ -1,44 +1,15 @@
 import { PassThrough } from 'node:stream';
 import { ConsoleExporter } from '../../src/export/console';
 import type { FinishedTrace, SpanData } from '../../src/types';
+import { makeSpan, makeTrace as makeBareTrace, SPAN_TRACE_ID as TRACE_ID, T0 } from '../helpers';
 
-const T0 = 1_700_000_000_000;
-const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
 // Matches any ANSI CSI escape sequence.
 // eslint-disable-next-line no-control-regex
 const ANSI = /\x1b\[[0-9;]*m/;
 
-function makeSpan(overrides: Partial<SpanData> = {}): SpanData {
-  return {
-    traceId: TRACE_ID,
-    spanId: '00f067aa0ba902b7',
-    parentSpanId: undefined,
-    name: 'span',
-    kind: 'internal',
-    startTime: T0,
-    endTime: T0 + 10,
-    ended: true,
-    status: { code: 'unset' },
-    attributes: {},
-    events: [],
-    links: [],
-    traceFlags: 1,
-    traceState: undefined,
-    dropped: { attributes: 0, events: 0, links: 0 },
-    ...overrides,
-  };
-}
-
+/** A trace of `spans` from the service the header names. */
 function makeTrace(spans: SpanData[], overrides: Partial<FinishedTrace> = {}): FinishedTrace {
-  return {
-    traceId: TRACE_ID,
-    rootSpanId: spans[0]?.spanId ?? '',
-    resource: { 'service.name': 'chat-api' },
-    spans,
-    incomplete: false,
-    fragment: 0,
-    ...overrides,
-  };
+  return makeBareTrace(spans, { resource: { 'service.name': 'chat-api' }, ...overrides });
 }
 
 /** A fake writable that records each write call; `isTTY` as asked. */

@@ -1,29 +1,20 @@
 import { InMemoryExporter } from '../../src/export/memory';
 import type { FinishedTrace, SpanData } from '../../src/types';
+import { makeSpan, makeTrace as makeBareTrace } from '../helpers';
 
-function makeSpan(overrides: Partial<SpanData> = {}): SpanData {
-  return {
-    traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
-    spanId: '00f067aa0ba902b7',
-    parentSpanId: undefined,
-    name: 'GET /',
-    kind: 'server',
-    startTime: 1_700_000_000_000,
-    endTime: 1_700_000_000_010,
-    ended: true,
-    status: { code: 'unset' },
-    attributes: {},
-    events: [],
-    links: [],
-    traceFlags: 1,
-    traceState: undefined,
-    dropped: { attributes: 0, events: 0, links: 0 },
-    ...overrides,
-  };
+/** A trace whose id ends in `id` (so tests can read the order back), of one span named `id` by default. */
+function makeTrace(id: string, spans: SpanData[] = [makeSpan({ name: id })]): FinishedTrace {
+  return makeBareTrace(spans, { traceId: id.padStart(32, '0') });
 }
 
-function makeTrace(id: string, spans: SpanData[] = [makeSpan({ name: id })]): FinishedTrace {
-  return { traceId: id.padStart(32, '0'), rootSpanId: spans[0]?.spanId ?? '', resource: {}, spans, incomplete: false, fragment: 0 };
+/** Watches `promise`, so a test can check that it has not resolved yet. */
+function watch<T>(promise: Promise<T>): { promise: Promise<T>; resolved(): boolean } {
+  let resolved = false;
+  promise.then(
+    () => (resolved = true),
+    () => undefined,
+  );
+  return { promise, resolved: () => resolved };
 }
 
 describe('InMemoryExporter', () => {
@@ -83,16 +74,12 @@ describe('InMemoryExporter', () => {
 
     it('does not resolve before the count is reached', async () => {
       const exp = new InMemoryExporter();
-      let settled = false;
-      const waiting = exp.waitFor(2).then((t) => {
-        settled = true;
-        return t;
-      });
+      const waiting = watch(exp.waitFor(2));
       await exp.export([makeTrace('a')]);
       await new Promise((r) => setImmediate(r));
-      expect(settled).toBe(false);
+      expect(waiting.resolved()).toBe(false);
       await exp.export([makeTrace('b')]);
-      await expect(waiting).resolves.toHaveLength(2);
+      await expect(waiting.promise).resolves.toHaveLength(2);
     });
 
     it('rejects with a message naming the counts and the timeout', async () => {
@@ -170,18 +157,14 @@ describe('InMemoryExporter', () => {
 
     it('makes a pending waiter count again from zero', async () => {
       const exp = new InMemoryExporter();
-      let settled = false;
-      const waiting = exp.waitFor(2).then((t) => {
-        settled = true;
-        return t;
-      });
+      const waiting = watch(exp.waitFor(2));
       await exp.export([makeTrace('a')]);
       exp.reset();
       await exp.export([makeTrace('b')]);
       await new Promise((r) => setImmediate(r));
-      expect(settled).toBe(false);
+      expect(waiting.resolved()).toBe(false);
       await exp.export([makeTrace('c')]);
-      const traces = await waiting;
+      const traces = await waiting.promise;
       expect(traces.map((t) => t.traceId.slice(-1))).toEqual(['b', 'c']);
     });
   });

@@ -1,16 +1,11 @@
 import { createTracer, InMemoryExporter } from '../../src';
-import { resetWarnings } from '../../src/config';
 import type { Exporter, FinishedTrace } from '../../src';
+import { captureStderr } from '../helpers';
 
-let stderr: jest.SpyInstance;
-beforeEach(() => {
-  stderr = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
-  resetWarnings();
-});
-afterEach(() => stderr.mockRestore());
+const stderr = captureStderr();
 
 function stderrLines(match: string): string[] {
-  return stderr.mock.calls.map((c) => String(c[0])).filter((l) => l.includes(match));
+  return stderr.lines().filter((l) => l.includes(match));
 }
 
 const throwing: Exporter = { name: 'throwing', export: () => { throw new Error('sync boom'); } };

@@ -1,8 +1,7 @@
 import { createTracedFetch, instrumentGlobalFetch, tracedFetch } from '../../src/fetch';
 import { alwaysOff, getTracer, parseTraceparent, setGlobalTracer, suppressTracing } from '../../src';
 import type { SpanData, Tracer } from '../../src';
-import { resetWarnings } from '../../src/config';
-import { memoryTracer } from '../helpers';
+import { captureStderr, memoryTracer } from '../helpers';
 import { runWithSpan } from '../../src/context/storage';
 import { NonRecordingSpan } from '../../src/trace/span';
 import { startServer, until } from './server';
@@ -11,12 +10,7 @@ import type { TestServer } from './server';
 const TRACE_ID = '0af7651916cd43dd8448eb211c80319c';
 const REMOTE_PARENT = 'b7ad6b7169203331';
 
-let stderr: jest.SpyInstance;
-beforeEach(() => {
-  stderr = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
-  resetWarnings();
-});
-afterEach(() => stderr.mockRestore());
+captureStderr();
 
 /** A tracer exporting to memory, a traced fetch using it, and cleanup of both. */
 function setup(options: Parameters<typeof createTracedFetch>[1] = {}, tracerOptions: Parameters<typeof memoryTracer>[0] = {}) {

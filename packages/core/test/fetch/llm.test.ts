@@ -10,8 +10,7 @@ import OpenAI from 'openai';
 import Anthropic from '@anthropic-ai/sdk';
 import { createTracedFetch } from '../../src/fetch';
 import type { SpanData } from '../../src';
-import { resetWarnings } from '../../src/config';
-import { memoryTracer } from '../helpers';
+import { captureStderr, memoryTracer } from '../helpers';
 import { listen } from '../../../../test-utils/http';
 import type { Listening } from '../../../../test-utils/http';
 
@@ -76,20 +75,18 @@ function replay(server: FixtureServer, name: string): Fixture {
   return f;
 }
 
-let stderr: jest.SpyInstance;
 let server: FixtureServer;
 let t: ReturnType<typeof memoryTracer>;
 beforeEach(async () => {
-  stderr = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
-  resetWarnings();
   server = await fixtureServer();
   t = memoryTracer();
 });
 afterEach(async () => {
   await server.close();
   await t.tracer.shutdown();
-  stderr.mockRestore();
 });
+// Registered after the hooks above, so stderr stays captured while they shut down.
+captureStderr();
 
 async function clientSpan(): Promise<SpanData> {
   const [trace] = await t.exporter.waitFor(1);

@@ -18,6 +18,8 @@ const TRACEPARENT = `00-${TRACE_ID}-${SPAN_ID}-01`;
 
 const CONTEXT: SpanContext = { traceId: TRACE_ID, spanId: SPAN_ID, traceFlags: 0x03, traceState: 'rojo=1,congo=2' };
 const EXPECTED_TRACEPARENT = `00-${TRACE_ID}-${SPAN_ID}-03`;
+/** What TRACEPARENT with the tracestate `rojo=1, congo=2` extracts to, whatever the carrier. */
+const EXTRACTED: SpanContext = { traceId: TRACE_ID, spanId: SPAN_ID, traceFlags: 1, traceState: 'rojo=1,congo=2', isRemote: true };
 
 /** The smallest object that passes as a Span for propagation: only spanContext() is called. */
 function fakeSpan(ctx: SpanContext): Span {
@@ -104,13 +106,7 @@ describe('defaultSetter', () => {
 describe('extractContext', () => {
   it('extracts from IncomingHttpHeaders with string values', () => {
     const headers: IncomingHttpHeaders = { traceparent: TRACEPARENT, tracestate: 'rojo=1, congo=2' };
-    expect(extractContext(headers)).toEqual({
-      traceId: TRACE_ID,
-      spanId: SPAN_ID,
-      traceFlags: 1,
-      traceState: 'rojo=1,congo=2',
-      isRemote: true,
-    });
+    expect(extractContext(headers)).toEqual(EXTRACTED);
   });
 
   it('extracts from headers with string[] values', () => {
@@ -127,13 +123,7 @@ describe('extractContext', () => {
     headers.append('traceparent', TRACEPARENT);
     headers.append('tracestate', 'rojo=1');
     headers.append('tracestate', 'congo=2');
-    expect(extractContext(headers)).toEqual({
-      traceId: TRACE_ID,
-      spanId: SPAN_ID,
-      traceFlags: 1,
-      traceState: 'rojo=1,congo=2',
-      isRemote: true,
-    });
+    expect(extractContext(headers)).toEqual(EXTRACTED);
   });
 
   it('rejects two traceparent values appended to WHATWG Headers', () => {

@@ -9,7 +9,7 @@ import {
   toSampleFn,
   traceIdRatio,
 } from '../../src/sampling';
-import { resetWarnings } from '../../src/config/warn';
+import { captureStderr } from '../helpers';
 
 const randomId = (): string => randomBytes(16).toString('hex');
 const params = (traceId: string, parent?: SpanContext): SamplingParams => ({
@@ -25,13 +25,7 @@ const ctx = (sampled: boolean, isRemote: boolean): SpanContext => ({
   isRemote,
 });
 
-let stderr: jest.SpyInstance;
-beforeEach(() => {
-  resetWarnings();
-  stderr = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
-});
-afterEach(() => stderr.mockRestore());
-const lines = (): string[] => stderr.mock.calls.map((c) => String(c[0]));
+const { lines } = captureStderr();
 
 describe('alwaysOn / alwaysOff', () => {
   it('samples every span / none', () => {

@@ -1,48 +1,20 @@
 import { randomBytes } from 'node:crypto';
 import type { FinishedTrace, SpanData } from '../../src/types';
 import { compileTailPolicy, traceIdRatio } from '../../src/sampling';
-import { resetWarnings } from '../../src/config/warn';
+import { captureStderr, makeSpan, makeTrace } from '../helpers';
 
 const randomId = (): string => randomBytes(16).toString('hex');
 
-function span(over: Partial<SpanData> = {}): SpanData {
-  return {
-    traceId: 'a'.repeat(32),
-    spanId: randomBytes(8).toString('hex'),
-    name: 'span',
-    kind: 'internal',
-    startTime: 1000,
-    endTime: 1010,
-    ended: true,
-    status: { code: 'unset' },
-    attributes: {},
-    events: [],
-    links: [],
-    traceFlags: 1,
-    dropped: { attributes: 0, events: 0, links: 0 },
-    ...over,
-  };
-}
+/** A span with its own random id, so a trace can hold several. */
+const span = (over: Partial<SpanData> = {}): SpanData => makeSpan({ spanId: randomBytes(8).toString('hex'), ...over });
 
+/** A trace with a random id (so ratios spread) that its spans carry too. */
 function trace(spans: SpanData[], over: Partial<FinishedTrace> = {}): FinishedTrace {
   const traceId = over.traceId ?? randomId();
-  return {
-    traceId,
-    rootSpanId: spans[0]?.spanId ?? '1'.repeat(16),
-    resource: {},
-    spans: spans.map((s) => ({ ...s, traceId })),
-    incomplete: false,
-    fragment: 0,
-    ...over,
-  };
+  return makeTrace(spans.map((s) => ({ ...s, traceId })), { traceId, ...over });
 }
 
-let stderr: jest.SpyInstance;
-beforeEach(() => {
-  resetWarnings();
-  stderr = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
-});
-afterEach(() => stderr.mockRestore());
+const stderr = captureStderr();
 
 describe('compileTailPolicy', () => {
   it('returns undefined without a policy (keep all, no work)', () => {
@@ -116,8 +88,8 @@ describe('compileTailPolicy', () => {
     })!;
     expect(keep(trace([span()]))).toBe(true);
     expect(keep(trace([span()]))).toBe(true);
-    expect(stderr).toHaveBeenCalledTimes(1);
-    expect(String(stderr.mock.calls[0][0])).toMatch(/^\[tracewire\] .*tail.*tail boom.*kept/);
+    expect(stderr.spy).toHaveBeenCalledTimes(1);
+    expect(String(stderr.spy.mock.calls[0][0])).toMatch(/^\[tracewire\] .*tail.*tail boom.*kept/);
   });
 
   it.each([
