@@ -87,7 +87,7 @@ async function profileVariant(v) {
   const server = await startServer(framework, v, { nodeArgs: ['--cpu-prof', '--cpu-prof-dir', dir] });
   const url = `http://127.0.0.1:${server.port}${ROUTES[route]}`;
   await autocannon({ url, connections: 10, duration: WARMUP });
-  const r = await autocannon({ url, connections: 10, duration: DURATION });
+  const r = await autocannon({ url, connections: 10, duration: DURATION, ...(process.env.BENCH_RATE ? { overallRate: Number(process.env.BENCH_RATE) } : {}) });
   const { served } = await control(server.control, '/__bench/stats');
   await server.stop(); // SIGTERM → process.exit → the profile is written
   await sleep(200);

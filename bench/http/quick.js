@@ -16,6 +16,8 @@ const path = route === 'stream' ? '/stream' : '/hello/world';
 const DURATION = Number(process.env.BENCH_DURATION || 4);
 const ROUNDS = Number(process.env.BENCH_ROUNDS || 2);
 const nodeArgs = (process.env.BENCH_NODE_ARGS || '').split(' ').filter(Boolean);
+// A fixed request rate gives every variant the same load, so CPU per request compares like for like.
+const RATE = process.env.BENCH_RATE ? Number(process.env.BENCH_RATE) : undefined;
 
 async function main() {
   const servers = {};
@@ -31,7 +33,7 @@ async function main() {
       const url = `http://127.0.0.1:${s.port}${path}`;
       await autocannon({ url, connections: 10, duration: 1 });
       await control(s.control, '/__bench/reset');
-      const res = await autocannon({ url, connections: 10, duration: DURATION });
+      const res = await autocannon({ url, connections: 10, duration: DURATION, ...(RATE ? { overallRate: RATE } : {}) });
       const w = await control(s.control, '/__bench/read');
       const cpuPerReq = w.cpuUs / w.requests;
       results[v].push(cpuPerReq);

@@ -5,15 +5,15 @@
  * parsed as it arrives, only the unfinished tail of a line and the captured text (capped) are held,
  * so memory per stream stays flat however long the stream. Nothing here throws into the caller.
  */
+// Imported: the global `Buffer` is a getter, a measurable cost per chunk.
+import { Buffer } from 'node:buffer';
 import { DEFAULT_CONTENT_BYTES, llmAttributes } from '../llm/attributes';
 import type { LLMResult, PricingTable } from '../llm/types';
 import { now } from '../trace/clock';
 import type { Attributes, Span } from '../types';
 import { LLMStreamDecoder } from './decoders';
-import { createNDJSONParser } from './ndjson';
-import type { NDJSONParser } from './ndjson';
-import { createSSEParser, DEFAULT_MAX_EVENT_BYTES } from './sse';
-import type { SSEEvent, SSEParser } from './sse';
+import { NDJSONStreamParser } from './ndjson';
+import { DEFAULT_MAX_EVENT_BYTES, SSEStreamParser } from './sse';
 
 export type StreamFormat = 'sse' | 'ndjson' | 'chunked';
 
@@ -39,7 +39,7 @@ export interface StreamAccumulatorOptions {
 }
 
 export interface StreamAccumulator {
-  /** Observes one chunk (a string is encoded with `encoding`, default utf8). Never throws. */
+  /** Observes one chunk (a string is text in `encoding`, default utf8). Never throws. */
   write(chunk: Uint8Array | string, encoding?: BufferEncoding): void;
   /** The stream ended normally. */
   end(): void;
@@ -106,8 +106,8 @@ class Accumulator implements StreamAccumulator {
   private firstByteTime: number | undefined = undefined;
   private firstContentTime: number | undefined = undefined;
   private endTime: number | undefined = undefined;
-  private readonly sse: SSEParser | undefined;
-  private readonly ndjson: NDJSONParser | undefined;
+  private readonly sse: SSEStreamParser | undefined;
+  private readonly ndjson: NDJSONStreamParser | undefined;
   private readonly decoder: LLMStreamDecoder | undefined;
   private readonly maxBytes: number;
 
@@ -118,10 +118,10 @@ class Accumulator implements StreamAccumulator {
     const maxEventBytes = positive(options.maxEventBytes, DEFAULT_MAX_EVENT_BYTES);
     if (this.format === 'sse') {
       this.decoder = new LLMStreamDecoder(this.maxBytes);
-      this.sse = createSSEParser(this.onEvent, { maxEventBytes });
+      this.sse = new SSEStreamParser(this.onEvent, { maxEventBytes });
     } else if (this.format === 'ndjson') {
       this.decoder = new LLMStreamDecoder(this.maxBytes);
-      this.ndjson = createNDJSONParser(this.onLine, { maxLineBytes: maxEventBytes });
+      this.ndjson = new NDJSONStreamParser(this.onLine, { maxLineBytes: maxEventBytes });
     }
   }
 
@@ -143,20 +143,23 @@ class Accumulator implements StreamAccumulator {
   write(chunk: Uint8Array | string, encoding?: BufferEncoding): void {
     if (this.ended || this.aborted) return;
     try {
-      let buf: Buffer | undefined;
+      // What the parser reads: the string itself when it is UTF-8 text (already decoded, so it is
+      // not encoded only to be decoded again), else the bytes.
+      let input: Uint8Array | string | undefined;
       let n: number;
       if (typeof chunk === 'string') {
         if (this.format === 'chunked') {
           n = Buffer.byteLength(chunk, encoding ?? 'utf8');
+        } else if (encoding === undefined || encoding === 'utf8' || encoding === 'utf-8') {
+          n = Buffer.byteLength(chunk); // UTF-8, without the encoding lookup
+          input = chunk;
         } else {
-          buf = Buffer.from(chunk, encoding ?? 'utf8');
-          n = buf.length;
+          input = Buffer.from(chunk, encoding);
+          n = input.length;
         }
       } else if (chunk instanceof Uint8Array) {
         n = chunk.byteLength;
-        if (this.format !== 'chunked') {
-          buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-        }
+        if (this.format !== 'chunked') input = chunk;
       } else {
         return;
       }
@@ -164,9 +167,9 @@ class Accumulator implements StreamAccumulator {
       if (this.firstByteTime === undefined) this.firstByteTime = now();
       this.bytes += n;
       this.writes++;
-      if (buf !== undefined) {
-        if (this.sse !== undefined) this.sse.write(buf);
-        else this.ndjson?.write(buf);
+      if (input !== undefined) {
+        if (this.sse !== undefined) this.sse.write(input);
+        else this.ndjson?.write(input);
       }
     } catch {
       // Observing must never break the stream it observes.
@@ -197,16 +200,17 @@ class Accumulator implements StreamAccumulator {
     }
   }
 
-  private readonly onEvent = (event: SSEEvent): void => {
-    this.data(event.data, (this.sse as SSEParser).events - 1);
+  private readonly onEvent = (_type: string, text: string, start: number, end: number): void => {
+    this.data(text, start, end, (this.sse as SSEStreamParser).events - 1);
   };
 
-  private readonly onLine = (line: string): void => {
-    this.data(line, (this.ndjson as NDJSONParser).lines - 1);
+  private readonly onLine = (text: string, start: number, end: number): void => {
+    this.data(text, start, end, (this.ndjson as NDJSONStreamParser).lines - 1);
   };
 
-  private data(data: string, index: number): void {
-    if ((this.decoder as LLMStreamDecoder).data(data)) {
+  /** One event's data, `text[start, end)`. */
+  private data(text: string, start: number, end: number, index: number): void {
+    if ((this.decoder as LLMStreamDecoder).data(text, start, end)) {
       this.contentChunks++;
       if (this.firstContentChunk === undefined) {
         this.firstContentChunk = index;
@@ -216,8 +220,12 @@ class Accumulator implements StreamAccumulator {
   }
 
   llm(): LLMResult | undefined {
+    return this.result(true);
+  }
+
+  private result(content: boolean): LLMResult | undefined {
     try {
-      return this.decoder?.result();
+      return this.decoder?.result(content);
     } catch {
       return undefined;
     }
@@ -233,7 +241,8 @@ class Accumulator implements StreamAccumulator {
     if (this.firstByteTime !== undefined) a['tracewire.stream.time_to_first_byte'] = seconds(this.firstByteTime);
     a['tracewire.stream.duration'] = seconds(this.endTime ?? now());
     if (this.aborted) a['tracewire.stream.aborted'] = true;
-    const result = this.llm();
+    // The text is only needed for the output messages.
+    const result = this.result(this.options.captureContent === true);
     if (result !== undefined) {
       Object.assign(
         a,
@@ -257,7 +266,7 @@ class Accumulator implements StreamAccumulator {
     try {
       const a = this.attributes();
       span.setAttributes(a);
-      const error = this.llm()?.error;
+      const error = this.result(false)?.error;
       if (error !== undefined) {
         span.setAttribute('error.type', error.type);
         span.setStatus(error.message ? { code: 'error', message: error.message } : { code: 'error' });

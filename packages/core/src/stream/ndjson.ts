@@ -1,10 +1,11 @@
 /**
- * Newline-delimited JSON (`application/x-ndjson`, `application/jsonl`): bytes in → lines out.
- * Lines end with LF or CRLF; blank (whitespace-only) lines are skipped; a leading UTF-8 BOM is
- * removed; each line is decoded from UTF-8 once it is complete, so any re-chunking of the same bytes
- * gives the same lines. Unlike SSE, a last line without its newline still counts at `end()`.
+ * Newline-delimited JSON (`application/x-ndjson`, `application/jsonl`): chunks in → lines out.
+ * Lines end with LF or CRLF; blank (whitespace-only) lines are skipped; a leading BOM is removed;
+ * bytes are decoded as UTF-8 so that any re-chunking of the same bytes gives the same lines (see
+ * lines.ts). Unlike SSE, a last line without its newline still counts at `end()`.
  */
-import { LineSplitter, utf8 } from './lines';
+import { LineSplitter } from './lines';
+import type { LineHandler } from './lines';
 import { DEFAULT_MAX_EVENT_BYTES } from './sse';
 
 export interface NDJSONParserOptions {
@@ -13,7 +14,8 @@ export interface NDJSONParserOptions {
 }
 
 export interface NDJSONParser {
-  write(chunk: Buffer): void;
+  /** Feeds bytes (chunk boundaries may fall anywhere, even inside a character) or text. */
+  write(chunk: Uint8Array | string): void;
   /** End of stream: a last line without its newline is handed over. */
   end(): void;
   /** The stream was cut: a last unfinished line is dropped. */
@@ -25,13 +27,17 @@ export interface NDJSONParser {
   readonly retainedBytes: number;
 }
 
-class Parser implements NDJSONParser {
+/** The parser, handing each line over as a view `text[start, end)`; `createNDJSONParser` wraps it. */
+export class NDJSONStreamParser implements NDJSONParser {
   lines = 0;
   oversizedLines = 0;
   private readonly splitter: LineSplitter;
   private first = true;
 
-  constructor(private readonly onLine: (line: string) => void, options: NDJSONParserOptions) {
+  constructor(
+    private readonly onLine: LineHandler,
+    options: NDJSONParserOptions = {},
+  ) {
     this.splitter = new LineSplitter(this.line, this.overflow, false, options.maxLineBytes ?? DEFAULT_MAX_EVENT_BYTES);
   }
 
@@ -43,7 +49,7 @@ class Parser implements NDJSONParser {
     return this.splitter.retainedBytes;
   }
 
-  write(chunk: Buffer): void {
+  write(chunk: Uint8Array | string): void {
     this.splitter.write(chunk);
   }
 
@@ -61,24 +67,28 @@ class Parser implements NDJSONParser {
     this.oversizedLines++;
   };
 
-  private readonly line = (buf: Buffer, start: number, end: number): void => {
+  private readonly line = (text: string, start: number, end: number): void => {
     let s = start;
     let e = end;
     if (this.first) {
       this.first = false;
-      if (e - s >= 3 && buf[s] === 0xef && buf[s + 1] === 0xbb && buf[s + 2] === 0xbf) s += 3;
+      if (s < e && text.charCodeAt(s) === 0xfeff) s++;
     }
-    if (e > s && buf[e - 1] === 0x0d) e--;
+    if (e > s && text.charCodeAt(e - 1) === 0x0d) e--;
     // Skip leading blanks only to find out whether the line is blank; the line itself is kept whole.
     let i = s;
-    while (i < e && (buf[i] === 0x20 || buf[i] === 0x09 || buf[i] === 0x0d)) i++;
+    while (i < e) {
+      const c = text.charCodeAt(i);
+      if (c !== 0x20 && c !== 0x09 && c !== 0x0d) break;
+      i++;
+    }
     if (i === e) return;
     this.lines++;
-    this.onLine(utf8(buf, s, e));
+    this.onLine(text, s, e);
   };
 }
 
 /** A streaming NDJSON line parser calling `onLine` for each non-blank line. Never throws on bad input. */
 export function createNDJSONParser(onLine: (line: string) => void, options: NDJSONParserOptions = {}): NDJSONParser {
-  return new Parser(onLine, options);
+  return new NDJSONStreamParser((text, start, end) => onLine(text.slice(start, end)), options);
 }

@@ -1,13 +1,14 @@
 /**
- * Server-sent events, bytes in → events out, per the WHATWG HTML "Parsing an event stream"
+ * Server-sent events, chunks in → events out, per the WHATWG HTML "Parsing an event stream"
  * algorithm (https://html.spec.whatwg.org/multipage/server-sent-events.html#event-stream-interpretation):
- * LF, CR and CRLF line ends (also a CRLF split across two chunks), a leading UTF-8 BOM, comment
- * lines (`:`), `event`, `data` (several joined with `\n`), `id` (ignored if it contains U+0000),
- * `retry` (digits only), one optional space after the colon, dispatch on a blank line, no dispatch
- * for an event without data, and a last event without its blank line discarded at the end.
- * Field names are matched on the bytes; values are decoded from UTF-8 once per complete line.
+ * LF, CR and CRLF line ends (also a CRLF split across two chunks), a leading BOM, comment lines
+ * (`:`), `event`, `data` (several joined with `\n`), `id` (ignored if it contains U+0000), `retry`
+ * (digits only), one optional space after the colon, dispatch on a blank line, no dispatch for an
+ * event without data, and a last event without its blank line discarded at the end. Bytes are
+ * decoded as UTF-8 (see lines.ts); an event's data is handed over as a view of the text it lies
+ * in, and is only copied out when it spans several `data` lines.
  */
-import { LineSplitter, utf8 } from './lines';
+import { LineSplitter, longerThan } from './lines';
 
 /** One dispatched event. */
 export interface SSEEvent {
@@ -28,8 +29,8 @@ export interface SSEParserOptions {
 }
 
 export interface SSEParser {
-  /** Feeds bytes; chunk boundaries may fall anywhere, even inside a character. */
-  write(chunk: Buffer): void;
+  /** Feeds bytes (chunk boundaries may fall anywhere, even inside a character) or text. */
+  write(chunk: Uint8Array | string): void;
   /** End of stream: an unfinished event is discarded, as the spec says. */
   end(): void;
   /** Events dispatched so far, plus oversized ones that were dropped. */
@@ -38,35 +39,47 @@ export interface SSEParser {
   readonly oversizedEvents: number;
   /** The `retry:` value last received (ms), if any. */
   readonly retry: number | undefined;
-  /** Whether an event or a line was left unfinished (bytes received since the last dispatch). */
+  /** Whether an event or a line was left unfinished (input received since the last dispatch). */
   readonly pending: boolean;
-  /** Bytes held for an unfinished line. */
+  /** Text held for an unfinished line. */
   readonly retainedBytes: number;
 }
+
+/**
+ * Receives a dispatched event with its data as `text[start, end)`: a view of the chunk it arrived
+ * in, valid for as long as the caller keeps `text` (strings do not change).
+ */
+export type SSEEventHandler = (type: string, text: string, start: number, end: number, id: string) => void;
 
 export const DEFAULT_MAX_EVENT_BYTES = 1024 * 1024;
 
 const COLON = 0x3a;
 const SPACE = 0x20;
+const BOM = 0xfeff;
 const EVENT = [0x65, 0x76, 0x65, 0x6e, 0x74];
 const DATA = [0x64, 0x61, 0x74, 0x61];
 const ID = [0x69, 0x64];
 const RETRY = [0x72, 0x65, 0x74, 0x72, 0x79];
 
-function isName(buf: Buffer, start: number, name: number[]): boolean {
-  for (let i = 0; i < name.length; i++) if (buf[start + i] !== name[i]) return false;
+function isName(text: string, start: number, name: number[]): boolean {
+  for (let i = 0; i < name.length; i++) if (text.charCodeAt(start + i) !== name[i]) return false;
   return true;
 }
 
-class Parser implements SSEParser {
+/** The parser; `createSSEParser` wraps it for callers that want event objects. */
+export class SSEStreamParser implements SSEParser {
   events = 0;
   oversizedEvents = 0;
   retry: number | undefined = undefined;
   private readonly lines: LineSplitter;
   private readonly max: number;
   private first = true;
-  private data: string | undefined = undefined;
-  private dataBytes = 0;
+  /** The current event's data is `dataText[dataStart, dataEnd)`; undefined: no data field yet. */
+  private dataText: string | undefined = undefined;
+  private dataStart = 0;
+  private dataEnd = 0;
+  /** UTF-16 units of the data lines plus one per line: a lower bound of their bytes plus one per line. */
+  private dataUnits = 0;
   private eventType: string | undefined = undefined;
   private lastEventId = '';
   /** The current event had an oversized line or too much data: count it, do not dispatch it. */
@@ -74,7 +87,10 @@ class Parser implements SSEParser {
   /** A field line was seen since the last blank line. */
   private started = false;
 
-  constructor(private readonly onEvent: (event: SSEEvent) => void, options: SSEParserOptions) {
+  constructor(
+    private readonly onEvent: SSEEventHandler,
+    options: SSEParserOptions = {},
+  ) {
     this.max = options.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES;
     this.lines = new LineSplitter(this.line, this.overflow, true, this.max);
   }
@@ -87,7 +103,7 @@ class Parser implements SSEParser {
     return this.lines.retainedBytes;
   }
 
-  write(chunk: Buffer): void {
+  write(chunk: Uint8Array | string): void {
     this.lines.write(chunk);
   }
 
@@ -100,40 +116,40 @@ class Parser implements SSEParser {
     this.first = false;
     this.broken = true;
     this.started = true;
-    this.data = undefined;
+    this.dataText = undefined;
   };
 
-  private readonly line = (buf: Buffer, start: number, end: number): void => {
+  private readonly line = (text: string, start: number, end: number): void => {
     let s = start;
     if (this.first) {
       this.first = false;
-      if (end - s >= 3 && buf[s] === 0xef && buf[s + 1] === 0xbb && buf[s + 2] === 0xbf) s += 3;
+      if (s < end && text.charCodeAt(s) === BOM) s++;
     }
     if (s === end) {
       this.dispatch();
       return;
     }
-    const c0 = buf[s];
+    const c0 = text.charCodeAt(s);
     if (c0 === COLON) return; // comment (keep-alive)
     this.started = true;
     // Fast path for the line that matters: `data:`.
-    if (c0 === 0x64 && end - s >= 4 && buf[s + 1] === 0x61 && buf[s + 2] === 0x74 && buf[s + 3] === 0x61) {
+    if (c0 === 0x64 && end - s >= 4 && text.charCodeAt(s + 1) === 0x61 && text.charCodeAt(s + 2) === 0x74 && text.charCodeAt(s + 3) === 0x61) {
       if (end - s === 4) {
-        this.appendData(buf, end, end);
+        this.appendData(text, end, end);
         return;
       }
-      if (buf[s + 4] === COLON) {
+      if (text.charCodeAt(s + 4) === COLON) {
         let v = s + 5;
-        if (v < end && buf[v] === SPACE) v++;
-        this.appendData(buf, v, end);
+        if (v < end && text.charCodeAt(v) === SPACE) v++;
+        this.appendData(text, v, end);
         return;
       }
     }
-    // Other fields: the known names are at most 5 bytes, so the colon is within the first 6.
+    // Other fields: the known names are at most 5 characters, so the colon is within the first 6.
     let colon = -1;
     const limit = Math.min(end, s + 6);
     for (let i = s; i < limit; i++) {
-      if (buf[i] === COLON) {
+      if (text.charCodeAt(i) === COLON) {
         colon = i;
         break;
       }
@@ -142,66 +158,81 @@ class Parser implements SSEParser {
     const nameLen = nameEnd - s;
     if (colon === -1 && nameLen > 5) return; // an unknown field without a value
     let v = colon === -1 ? end : colon + 1;
-    if (v < end && buf[v] === SPACE) v++;
-    if (nameLen === 5 && isName(buf, s, EVENT)) {
-      this.eventType = utf8(buf, v, end);
-    } else if (nameLen === 4 && isName(buf, s, DATA)) {
-      this.appendData(buf, v, end);
-    } else if (nameLen === 2 && isName(buf, s, ID)) {
-      if (!hasNul(buf, v, end)) this.lastEventId = utf8(buf, v, end);
-    } else if (nameLen === 5 && isName(buf, s, RETRY)) {
-      if (v < end && allDigits(buf, v, end)) this.retry = Number(utf8(buf, v, end));
+    if (v < end && text.charCodeAt(v) === SPACE) v++;
+    if (nameLen === 5 && isName(text, s, EVENT)) {
+      this.eventType = text.slice(v, end);
+    } else if (nameLen === 4 && isName(text, s, DATA)) {
+      this.appendData(text, v, end);
+    } else if (nameLen === 2 && isName(text, s, ID)) {
+      if (!hasNul(text, v, end)) this.lastEventId = text.slice(v, end);
+    } else if (nameLen === 5 && isName(text, s, RETRY)) {
+      if (v < end && allDigits(text, v, end)) this.retry = Number(text.slice(v, end));
     }
   };
 
-  private appendData(buf: Buffer, start: number, end: number): void {
+  private appendData(text: string, start: number, end: number): void {
     if (this.broken) return;
-    this.dataBytes += end - start + 1;
-    if (this.dataBytes > this.max) {
+    // More characters than bytes allowed means more bytes too; the exact count waits for dispatch.
+    this.dataUnits += end - start + 1;
+    if (this.dataUnits > this.max) {
       this.broken = true;
-      this.data = undefined;
+      this.dataText = undefined;
       return;
     }
-    const value = start === end ? '' : utf8(buf, start, end);
-    this.data = this.data === undefined ? value : this.data + '\n' + value;
+    if (this.dataText === undefined) {
+      this.dataText = text;
+      this.dataStart = start;
+      this.dataEnd = end;
+    } else {
+      const joined = this.dataText.slice(this.dataStart, this.dataEnd) + '\n' + text.slice(start, end);
+      this.dataText = joined;
+      this.dataStart = 0;
+      this.dataEnd = joined.length;
+    }
   }
 
   private dispatch(): void {
+    const text = this.dataText;
+    // The data's bytes plus one per line are its UTF-8 size plus one; counted only when in doubt.
+    if (!this.broken && text !== undefined && this.dataUnits * 3 > this.max && longerThan(text, this.dataStart, this.dataEnd, this.max - 1)) {
+      this.broken = true;
+    }
     if (this.broken) {
       this.events++;
       this.oversizedEvents++;
       this.reset();
       return;
     }
-    const data = this.data;
-    if (data === undefined) {
+    if (text === undefined) {
       // No data field: nothing is dispatched, the event type is forgotten.
       this.reset();
       return;
     }
-    const event: SSEEvent = { type: this.eventType || 'message', data, id: this.lastEventId };
+    const start = this.dataStart;
+    const end = this.dataEnd;
+    const type = this.eventType || 'message';
     this.reset();
     this.events++;
-    this.onEvent(event);
+    this.onEvent(type, text, start, end, this.lastEventId);
   }
 
   private reset(): void {
-    this.data = undefined;
-    this.dataBytes = 0;
+    this.dataText = undefined;
+    this.dataUnits = 0;
     this.eventType = undefined;
     this.broken = false;
     this.started = false;
   }
 }
 
-function hasNul(buf: Buffer, start: number, end: number): boolean {
-  for (let i = start; i < end; i++) if (buf[i] === 0) return true;
+function hasNul(text: string, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) if (text.charCodeAt(i) === 0) return true;
   return false;
 }
 
-function allDigits(buf: Buffer, start: number, end: number): boolean {
+function allDigits(text: string, start: number, end: number): boolean {
   for (let i = start; i < end; i++) {
-    const c = buf[i];
+    const c = text.charCodeAt(i);
     if (c < 0x30 || c > 0x39) return false;
   }
   return true;
@@ -209,5 +240,5 @@ function allDigits(buf: Buffer, start: number, end: number): boolean {
 
 /** A streaming SSE parser calling `onEvent` for each dispatched event. Never throws on bad input. */
 export function createSSEParser(onEvent: (event: SSEEvent) => void, options: SSEParserOptions = {}): SSEParser {
-  return new Parser(onEvent, options);
+  return new SSEStreamParser((type, text, start, end, id) => onEvent({ type, data: text.slice(start, end), id }), options);
 }

@@ -4,7 +4,7 @@ import { createStreamAccumulator, streamFormatFor } from '../../src/stream';
 import type { StreamAccumulator } from '../../src/stream';
 import { now } from '../../src/trace/clock';
 import { memoryTracer } from '../helpers';
-import { feed, loadFixtures, pieces, sse } from './helpers';
+import { feed, loadFixtures, pieces, randomTextPieces, sse } from './helpers';
 import type { Fixture } from './helpers';
 
 const fixtures = loadFixtures();
@@ -233,6 +233,16 @@ describe('createStreamAccumulator', () => {
       expect(acc.llm()?.choices[0].toolCalls).toHaveLength(2);
     });
 
+    it('reads strings and Buffers mixed in one stream as the bytes they make', () => {
+      const body = fixture('anthropic-tool-use').bytes;
+      const chunks = randomTextPieces(body.toString('utf8'), 3, 80).map((p, i) => (i % 2 === 0 ? p : Buffer.from(p)));
+      const mixed = feed(chunks);
+      const whole = feed([body]);
+      expect(mixed.llm()).toEqual(whole.llm());
+      expect(mixed.bytes).toBe(body.length);
+      expect([mixed.chunks, mixed.contentChunks, mixed.firstContentChunk]).toEqual([whole.chunks, whole.contentChunks, whole.firstContentChunk]);
+    });
+
     it('reads a Uint8Array view without copying the whole underlying buffer', () => {
       const body = fixture('anthropic-text').bytes;
       const big = new Uint8Array(body.length + 20);
@@ -312,6 +322,19 @@ describe('createStreamAccumulator', () => {
       expect(acc.contentChunks).toBeGreaterThan(200_000);
       expect(acc.llm()?.contentTruncated).toBe(true);
       acc.end();
+    }, 60_000);
+
+    it('keeps no chunk alive for the text it captured, when the stream is written as strings', () => {
+      // One event per 64 KiB string (the rest a comment): V8 would keep each captured piece of text as
+      // a view of its whole chunk, 64 KiB for every 100 characters kept.
+      const padding = `: ${'x'.repeat(64 * 1024)}\n`;
+      const chunk = (i: number) =>
+        `${padding}data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', model: 'gpt-4o', choices: [{ index: 0, delta: { content: `${i} ${'y'.repeat(96)}` }, finish_reason: null }] })}\n\n`;
+      const acc = createStreamAccumulator({ format: 'sse' });
+      const before = heapAfterGc();
+      for (let i = 0; i < 400; i++) acc.write(chunk(i));
+      expect(acc.llm()?.contentTruncated).toBe(true); // the 32 KiB of text are all kept
+      expect(heapAfterGc() - before).toBeLessThan(4 * 1024 * 1024);
     }, 60_000);
   });
 });

@@ -69,15 +69,65 @@ describe('LLMStreamDecoder fast paths', () => {
   it('agrees with JSON.parse on Chat Completions chunks and their near misses (property)', () => {
     const first = chat(0, '', ',"usage":null');
     const event = fc
-      .tuple(fc.nat({ max: 3 }), fc.nat({ max: 2 }), text, fc.constantFrom('', ',"usage":null', ',"usage":null,"obfuscation":"xYz"', ',"obfuscation":"a"', ',"usage":{"prompt_tokens":1}', ',"x":1'), fc.boolean())
-      .map(([i, t, s, tail, tool]) => (tool ? chatTool(i, t, s, tail) : chat(i, s, tail)));
+      .tuple(fc.nat({ max: 3 }), fc.nat({ max: 2 }), text, fc.constantFrom('', ',"usage":null', ',"usage":null,"obfuscation":"xYz"', ',"obfuscation":"a"', ',"usage":{"prompt_tokens":1}', ',"x":1'), fc.boolean(), fc.boolean())
+      .map(([i, t, s, tail, tool, logprobs]) => {
+        const e = tool ? chatTool(i, t, s, tail) : chat(i, s, tail);
+        return logprobs ? e : e.replace(',"logprobs":null', '');
+      });
     fc.assert(fc.property(fc.array(mutated(event), { maxLength: 8 }), (events) => expectSame([first, ...events])), { numRuns: 1000 });
+  });
+
+  const head = '{"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,"model":"gpt-4o","choices":[';
+  const finishChunk = (i: number, delta: string, reason: string, logprobs: boolean, tail: string) =>
+    `${head}{"index":${i},"delta":${delta}${logprobs ? ',"logprobs":null' : ''},"finish_reason":${reason}}]${tail}}`;
+  const usageChunk = (p: number, c: number, details: boolean, tail: string) =>
+    `${head}],"usage":{"prompt_tokens":${p},"completion_tokens":${c},"total_tokens":${p + c}${details ? ',"prompt_tokens_details":{"cached_tokens":1},"completion_tokens_details":{"reasoning_tokens":2}' : ''}}${tail}}`;
+
+  it('agrees with JSON.parse on Chat Completions role, finish and usage-only chunks and their near misses (property)', () => {
+    const first = chat(0, '', ',"usage":null');
+    const finish = fc
+      .tuple(
+        fc.nat({ max: 2 }),
+        fc.constantFrom('{}', '{"role":"assistant"}', '{"role":"assistant","content":"Hi"}', '{"role":"assistant","content":null}', '{"content":"x"}'),
+        fc.constantFrom('null', '"stop"', '"length"', '""', '"tool_calls"'),
+        fc.boolean(),
+        fc.constantFrom('', ',"usage":null', ',"obfuscation":"ab"'),
+      )
+      .map(([i, delta, reason, logprobs, tail]) => finishChunk(i, delta, reason, logprobs, tail));
+    const usage = fc
+      .tuple(fc.nat({ max: 99 }), fc.nat({ max: 99 }), fc.boolean(), fc.constantFrom('', ',"obfuscation":"xYz"', ',"obfuscation":""', ' '))
+      .map(([p, c, details, tail]) => usageChunk(p, c, details, tail));
+    fc.assert(fc.property(fc.array(mutated(fc.oneof(finish, usage)), { maxLength: 8 }), (events) => expectSame([first, ...events])), { numRuns: 1000 });
+  });
+
+  it('takes the finish chunk without JSON.parse and parses only the usage object of the last chunk', () => {
+    const events = [
+      chat(0, '', ''),
+      chat(0, 'Hi', ''),
+      finishChunk(0, '{}', '"stop"', true, ''),
+      usageChunk(3, 1, true, ',"obfuscation":"xYz"'),
+      '[DONE]',
+    ];
+    const spy = jest.spyOn(JSON, 'parse');
+    try {
+      const { result } = run(events, true);
+      expect(spy.mock.calls.map(([arg]) => String(arg).slice(0, 16))).toEqual([events[0].slice(0, 16), '{"prompt_tokens"']);
+      expect(result).toMatchObject({ choices: [{ text: 'Hi', finishReason: 'stop' }], usage: { input: 3, output: 1, cached: 1, reasoning: 2 }, truncated: false });
+    } finally {
+      spy.mockRestore();
+    }
   });
 
   it('agrees with JSON.parse on Anthropic deltas and their near misses (property)', () => {
     const first = '{"type":"message_start","message":{"id":"msg_1","model":"claude-haiku-4-5","usage":{"input_tokens":3}}}';
     const event = fc.tuple(fc.nat({ max: 3 }), text, fc.boolean()).map(([i, s, json]) => anthropic(i, s, json));
     fc.assert(fc.property(fc.array(mutated(event), { maxLength: 8 }), (events) => expectSame([first, ...events])), { numRuns: 1000 });
+  });
+
+  it('agrees with JSON.parse on Anthropic markers (ping, block stop, message stop) and their near misses (property)', () => {
+    const first = '{"type":"message_start","message":{"id":"msg_1","model":"claude-haiku-4-5","usage":{"input_tokens":3}}}';
+    const marker = fc.constantFrom('{"type":"ping"}', '{"type":"content_block_stop","index":0}', '{"type":"content_block_stop","index":12}', '{"type":"message_stop"}');
+    fc.assert(fc.property(fc.array(mutated(fc.oneof(marker, fc.tuple(fc.nat({ max: 3 }), text).map(([i, s]) => anthropic(i, s, false)))), { maxLength: 8 }), (events) => expectSame([first, ...events])), { numRuns: 1000 });
   });
 
   it('agrees with JSON.parse on Responses text deltas and their near misses (property)', () => {

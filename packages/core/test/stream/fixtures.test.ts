@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import type { LLMResult } from '../../src/llm';
 import { createStreamAccumulator } from '../../src/stream';
-import { expectedResult, feed, insideMultibyte, loadFixtures, pieces, randomPieces, splitAt } from './helpers';
+import { expectedResult, feed, insideMultibyte, loadFixtures, pieces, randomPieces, randomTextPieces, splitAt } from './helpers';
 import type { Fixture } from './helpers';
 
 // Every recorded stream must reconstruct to exactly what the official SDKs made of it
@@ -15,7 +15,7 @@ function core(r: LLMResult | undefined): unknown {
   return { provider, api, id, model, choices, usage, truncated, error: r.error, contentTruncated: r.contentTruncated };
 }
 
-function check(f: Fixture, chunks: Buffer[]): void {
+function check(f: Fixture, chunks: Array<Buffer | string>): void {
   const acc = feed(chunks, { contentType: f.responseHeaders['content-type'] });
   expect(core(acc.llm())).toEqual({ ...expectedResult(f), error: undefined, contentTruncated: undefined });
   expect(acc.chunks).toBe(f.wire.sseEvents);
@@ -65,6 +65,13 @@ describe('createStreamAccumulator with the recorded provider streams', () => {
       expect(inside.length > 0).toBe(f.bytes.some((b) => b >= 0x80));
       for (const offset of inside) check(f, splitAt(f.bytes, [offset]));
       check(f, splitAt(f.bytes, inside));
+    });
+
+    it('reconstructs it when written as UTF-8 strings, whole and in random pieces', () => {
+      // What a server writing text (`res.write(string)`) hands the tap: read as text, never re-encoded.
+      const text = f.bytes.toString('utf8');
+      check(f, [text]);
+      for (let seed = 1; seed <= 5; seed++) check(f, randomTextPieces(text, seed * 7919));
     });
 
     it('reconstructs it when written as strings', () => {

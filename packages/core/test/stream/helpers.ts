@@ -95,6 +95,21 @@ export function randomPieces(bytes: Buffer, seed: number, maxSize = 64): Buffer[
   return out;
 }
 
+/** `text` cut into pieces of 1 to `maxSize` UTF-16 units, never between the two halves of a surrogate pair. */
+export function randomTextPieces(text: string, seed: number, maxSize = 64): string[] {
+  const next = rng(seed);
+  const out: string[] = [];
+  let i = 0;
+  while (i < text.length) {
+    let n = Math.min(text.length, i + 1 + Math.floor(next() * maxSize));
+    const c = text.charCodeAt(n - 1);
+    if (c >= 0xd800 && c <= 0xdbff && n < text.length) n++;
+    out.push(text.slice(i, n));
+    i = n;
+  }
+  return out;
+}
+
 /** Byte offsets strictly inside each multi-byte UTF-8 character of `bytes`. */
 export function insideMultibyte(bytes: Buffer): number[] {
   const out: number[] = [];

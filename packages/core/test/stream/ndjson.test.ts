@@ -50,6 +50,27 @@ describe('createNDJSONParser', () => {
     }
   });
 
+  it('reads text chunks as it reads their UTF-8 bytes', () => {
+    const body = '{"a":"Zü"}\r\n\n  \n{"b":"東🚀"}\n{"c":';
+    const fromBytes = lines([Buffer.from(body)]).out;
+    const out: string[] = [];
+    const parser = createNDJSONParser((l) => out.push(l));
+    for (const piece of ['{"a":"Z', 'ü"}\r', '\n\n  \n{"b":"東', '🚀"}\n{"c":']) parser.write(piece);
+    parser.end();
+    expect(out).toEqual(fromBytes);
+    expect(out).toEqual(['{"a":"Zü"}', '{"b":"東🚀"}', '{"c":']);
+  });
+
+  it('measures maxLineBytes in UTF-8 bytes, not characters', () => {
+    // 900 characters: 1800 bytes of ü is over 1000, 900 bytes of x is not.
+    const body = `{"a":"${'ü'.repeat(900)}"}\n{"b":"${'x'.repeat(900)}"}\n`;
+    for (const chunks of [[body], pieces(Buffer.from(body), 100)]) {
+      const { out, parser } = lines(chunks, { maxLineBytes: 1000 });
+      expect(out).toEqual([`{"b":"${'x'.repeat(900)}"}`]);
+      expect(parser.oversizedLines).toBe(1);
+    }
+  });
+
   it('gives the same lines however the same bytes are cut', () => {
     const token = fc.constantFrom('{"a":1}', '\n', '\r\n', '\r', ' ', 'ü', '🚀', 'x', '"');
     fc.assert(

@@ -15,6 +15,31 @@ function parse(chunks: Array<string | Buffer>, options?: SSEParserOptions): { ev
 }
 
 const events = (chunks: Array<string | Buffer>, options?: SSEParserOptions): SSEEvent[] => parse(chunks, options).events;
+
+/** Feeds the chunks as they are: strings as text, Buffers as bytes. */
+function feedAsIs(chunks: Array<string | Buffer>, options?: SSEParserOptions): SSEEvent[] {
+  const out: SSEEvent[] = [];
+  const parser = createSSEParser((e) => out.push(e), options);
+  for (const c of chunks) parser.write(c);
+  parser.end();
+  return out;
+}
+
+/** `text` cut at the given offsets, moved off the middle of a surrogate pair. */
+function cutText(text: string, offsets: number[]): string[] {
+  const cuts = [...new Set(offsets.map((o) => o % (text.length + 1)))]
+    .map((o) => (o > 0 && o < text.length && text.charCodeAt(o - 1) >= 0xd800 && text.charCodeAt(o - 1) <= 0xdbff ? o + 1 : o))
+    .filter((o) => o > 0 && o < text.length)
+    .sort((a, b) => a - b);
+  const out: string[] = [];
+  let prev = 0;
+  for (const c of [...new Set(cuts)]) {
+    out.push(text.slice(prev, c));
+    prev = c;
+  }
+  out.push(text.slice(prev));
+  return out;
+}
 const ev = (data: string, type = 'message', id = ''): SSEEvent => ({ type, data, id });
 
 describe('createSSEParser', () => {
@@ -124,7 +149,55 @@ describe('createSSEParser', () => {
     });
   });
 
+  describe('text input', () => {
+    it('gives the same events for text as for its UTF-8 bytes, however the text is cut', () => {
+      const token = fc.constantFrom('data: ', 'data:', 'event: ', 'id: ', ': c', '\n', '\r', '\r\n', '\n\n', 'x', '{"a":1}', 'ü', '東', '🚀', ' ', '\uFEFF');
+      fc.assert(
+        fc.property(fc.array(token, { maxLength: 60 }), fc.array(fc.nat(), { maxLength: 12 }), (tokens, cuts) => {
+          const text = tokens.join('');
+          const fromBytes = events([Buffer.from(text, 'utf8')]);
+          expect(feedAsIs(cutText(text, cuts))).toEqual(fromBytes);
+          expect(feedAsIs(cutText(text, Array.from({ length: text.length }, (_, i) => i)))).toEqual(fromBytes);
+        }),
+        { numRuns: 300 },
+      );
+    });
+
+    it('treats a CR ending a text chunk and an LF starting a byte chunk as one line end', () => {
+      expect(feedAsIs(['data: a\r', Buffer.from('\ndata: b\r'), '\n\r', Buffer.from('\n')])).toEqual([ev('a\nb')]);
+    });
+
+    it('turns bytes of a character that text interrupts into U+FFFD, as decoding the whole body does', () => {
+      const cut = Buffer.from([0x64, 0x61, 0x74, 0x61, 0x3a, 0x20, 0x41, 0xe6, 0x97]); // "data: A" + 2 of 3 bytes of 東
+      expect(feedAsIs([cut, 'B\n\n'])).toEqual([ev('A\uFFFDB')]);
+      expect(events([Buffer.concat([cut, Buffer.from('B\n\n')])])).toEqual([ev('A\uFFFDB')]);
+    });
+
+    it('turns a lone surrogate into U+FFFD, as the string goes on the wire', () => {
+      const rocket = '🚀';
+      expect(feedAsIs(['data: x\uD83D\n\n'])).toEqual([ev('x\uFFFD')]);
+      // An emoji cut between two writes reaches the client as two U+FFFD.
+      expect(feedAsIs([`data: ${rocket[0]}`, `${rocket[1]}\n\n`])).toEqual([ev('\uFFFD\uFFFD')]);
+      expect(events([`data: ${rocket[0]}`, `${rocket[1]}\n\n`])).toEqual([ev('\uFFFD\uFFFD')]);
+    });
+  });
+
   describe('bounds', () => {
+    it('measures maxEventBytes in UTF-8 bytes, not characters', () => {
+      const ue = (n: number) => 'ü'.repeat(n); // 2 bytes each
+      // data bytes + 1 per line: 2 × 1001 = 2002 kept; 3 × 1001 = 3003 over 3000 (1503 characters).
+      const body = `data: ${ue(500)}\ndata: ${ue(500)}\n\ndata: ${ue(500)}\ndata: ${ue(500)}\ndata: ${ue(500)}\n\n`;
+      // A line of 6 + 2 × 1500 = 3006 bytes (1506 characters) is too long; 6 + 2 × 1497 = 3000 is not.
+      const lines = `data: ${ue(1500)}\n\ndata: ${ue(1497)}\n\n`;
+      for (const input of [[body + lines], [Buffer.from(body + lines)], pieces(Buffer.from(body + lines), 7)]) {
+        const { events: out, parser } = parse(input, { maxEventBytes: 3000 });
+        expect(out.map((e) => e.data.length)).toEqual([1001, 1497]);
+        expect(parser.events).toBe(4);
+        expect(parser.oversizedEvents).toBe(2);
+      }
+      expect(feedAsIs([body + lines], { maxEventBytes: 3000 }).map((e) => e.data.length)).toEqual([1001, 1497]);
+    });
+
     it('counts but does not dispatch an event larger than maxEventBytes, whole or in pieces', () => {
       const big = 'x'.repeat(5000);
       const body = Buffer.from(`data: a\n\ndata: ${big}\n\ndata: ${big.slice(0, 2000)}\ndata: ${big.slice(0, 2000)}\n\ndata: b\n\n`);

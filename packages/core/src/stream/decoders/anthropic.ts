@@ -10,13 +10,34 @@
  * input count includes them, so `usage.input` is their sum. The `output_tokens` of `message_start` is
  * a placeholder and is not reported.
  */
-import type { ChoiceBuilder, Cursor } from './common';
-import { StreamDecoder, count, jsonIntEnd, readJsonString, str, toError } from './common';
+import type { ChoiceBuilder } from './common';
+import { DIGITS, JSON_INT, JSON_STRING, PLAIN_ASCII, StreamDecoder, count, digitsEnd, jsonText, keep, literal, pattern, str, toError } from './common';
 
 const DELTA_HEAD = '{"type":"content_block_delta","index":';
 const TEXT_DELTA = ',"delta":{"type":"text_delta","text":"';
-const JSON_DELTA = ',"delta":{"type":"input_json_delta","partial_json":"';
 const DELTA_TAIL = '"}}';
+
+/**
+ * The bulk of a stream, whole: `{"type":"content_block_delta","index":N,"delta":{"type":"text_delta","text":"…"}}`
+ * with printable ASCII text that has nothing to unescape. Matched without captures: the text
+ * follows TEXT_DELTA after the index and ends before DELTA_TAIL.
+ */
+const PLAIN_TEXT_DELTA = pattern(literal(DELTA_HEAD), DIGITS, literal(TEXT_DELTA), PLAIN_ASCII, literal(DELTA_TAIL));
+
+/**
+ * The other canonical text and tool-input deltas, whole: the same with any text, and the
+ * `input_json_delta` / `partial_json` twin. Captures: block index, text | partial JSON.
+ */
+const BLOCK_DELTA = pattern(
+  literal(DELTA_HEAD),
+  String.raw`${JSON_INT},"delta":\{"type":(?:"text_delta","text":${JSON_STRING}|"input_json_delta","partial_json":${JSON_STRING})\}\}`,
+);
+
+/**
+ * The events that only mark a point in the stream, whole: `{"type":"ping"}`,
+ * `{"type":"content_block_stop","index":N}`, `{"type":"message_stop"}`. Captures: type.
+ */
+const MARKER = pattern(String.raw`\{"type":"(ping|content_block_stop|message_stop)"(?:,"index":${DIGITS})?\}`);
 
 export class AnthropicDecoder extends StreamDecoder {
   readonly provider = 'anthropic' as const;
@@ -25,44 +46,45 @@ export class AnthropicDecoder extends StreamDecoder {
   private cacheRead: number | undefined = undefined;
   private cacheWrite: number | undefined = undefined;
   private output: number | undefined = undefined;
-  private readonly cursor: Cursor = { end: 0 };
 
   /**
-   * The canonical text and tool-input deltas, validated to the last byte:
-   * `{"type":"content_block_delta","index":N,"delta":{"type":"text_delta","text":"…"}}` and the
-   * `input_json_delta` / `partial_json` twin. Anything else goes through JSON.parse.
+   * The canonical text and tool-input deltas (PLAIN_TEXT_DELTA, BLOCK_DELTA) and the markers
+   * (MARKER), validated to the last character. Anything else goes through JSON.parse.
    */
-  override fast(raw: string): boolean | undefined {
-    if (!raw.startsWith(DELTA_HEAD)) return undefined;
-    const indexStart = DELTA_HEAD.length;
-    const indexEnd = jsonIntEnd(raw, indexStart);
-    if (indexEnd < 0) return undefined;
-    let isText: boolean;
-    let start: number;
-    if (raw.startsWith(TEXT_DELTA, indexEnd)) {
-      isText = true;
-      start = indexEnd + TEXT_DELTA.length;
-    } else if (raw.startsWith(JSON_DELTA, indexEnd)) {
-      isText = false;
-      start = indexEnd + JSON_DELTA.length;
-    } else {
-      return undefined;
-    }
-    const value = readJsonString(raw, start, this.cursor);
-    if (value === undefined) return undefined;
-    const end = this.cursor.end;
-    if (end + DELTA_TAIL.length !== raw.length || !raw.startsWith(DELTA_TAIL, end)) return undefined;
-    // Same effect as event(JSON.parse(raw)).
-    if (value === '') return false;
-    if (isText) {
-      this.main()?.addText(this.budget, value);
+  override fast(text: string, start: number, end: number): boolean | undefined {
+    PLAIN_TEXT_DELTA.lastIndex = start;
+    if (PLAIN_TEXT_DELTA.test(text) && PLAIN_TEXT_DELTA.lastIndex === end) {
+      // Same effect as event(JSON.parse(raw)).
+      const from = digitsEnd(text, start + DELTA_HEAD.length) + TEXT_DELTA.length;
+      const to = end - DELTA_TAIL.length;
+      if (to === from) return false;
+      this.main()?.addText(this.budget, keep(text.slice(from, to), text), to - from);
       return true;
     }
-    const tool = this.main()?.tool(Number(raw.slice(indexStart, indexEnd)));
+    BLOCK_DELTA.lastIndex = start;
+    const m = BLOCK_DELTA.exec(text);
+    if (m === null || BLOCK_DELTA.lastIndex !== end) return this.marker(text, start, end);
+    // Same effect as event(JSON.parse(raw)).
+    const value = m[2] ?? m[3];
+    if (value === '') return false;
+    if (m[2] !== undefined) {
+      this.main()?.addText(this.budget, jsonText(value, text));
+      return true;
+    }
+    const tool = this.main()?.tool(Number(m[1]));
     if (tool === undefined) return false;
-    const kept = this.budget.take(value);
+    const kept = this.budget.take(jsonText(value, text));
     if (kept !== '') tool.args.push(kept);
     return true;
+  }
+
+  private marker(text: string, start: number, end: number): boolean | undefined {
+    MARKER.lastIndex = start;
+    const m = MARKER.exec(text);
+    if (m === null || MARKER.lastIndex !== end) return undefined;
+    // Same effect as event(JSON.parse(raw)).
+    if (m[1] === 'message_stop') this.complete = true;
+    return false;
   }
 
   event(json: any): boolean {

@@ -3,6 +3,7 @@
  * however long the stream), and builders that collect text fragments in arrays and join them once.
  */
 import type { LLMApi, LLMChoice, LLMError, LLMProvider, LLMResult, LLMToolCall, LLMUsage } from '../../llm/types';
+import { detach, utf8Length } from '../lines';
 
 /** Most choices (OpenAI `n`) and tool calls per choice kept from one response. */
 export const MAX_CHOICES = 128;
@@ -27,18 +28,13 @@ export class TextBudget {
   constructor(readonly limit: number) {
     this.remaining = limit;
   }
-  /** What of `s` fits; '' once the budget is spent. */
-  take(s: string): string {
+  /** What of `s` fits; '' once the budget is spent. `bytes`: its UTF-8 size, when the caller knows it. */
+  take(s: string, bytes?: number): string {
     if (this.remaining <= 0) {
       this.capped = true;
       return '';
     }
-    // Cheap bound first: a UTF-16 unit is at most 3 UTF-8 bytes.
-    if (s.length * 3 <= this.remaining) {
-      this.remaining -= Buffer.byteLength(s, 'utf8');
-      return s;
-    }
-    const n = Buffer.byteLength(s, 'utf8');
+    const n = bytes ?? utf8Length(s);
     if (n <= this.remaining) {
       this.remaining -= n;
       return s;
@@ -73,9 +69,9 @@ export class ChoiceBuilder {
   finishReason: string | null = null;
   constructor(readonly index: number) {}
 
-  addText(budget: TextBudget, s: string): void {
+  addText(budget: TextBudget, s: string, bytes?: number): void {
     if (this.text === null) this.text = [];
-    const kept = budget.take(s);
+    const kept = budget.take(s, bytes);
     if (kept !== '') this.text.push(kept);
   }
   addRefusal(budget: TextBudget, s: string): void {
@@ -92,7 +88,9 @@ export class ChoiceBuilder {
     }
     return t;
   }
-  build(): LLMChoice {
+  /** The choice; without `content`, its text, refusal and tool calls are left out (nothing is joined). */
+  build(content: boolean): LLMChoice {
+    if (!content) return { index: this.index, text: null, refusal: null, toolCalls: [], finishReason: this.finishReason };
     const keys = [...this.tools.keys()].sort((a, b) => a - b);
     return {
       index: this.index,
@@ -125,11 +123,12 @@ export abstract class StreamDecoder {
   abstract event(json: any, raw: string): boolean;
 
   /**
-   * Handles the event from its text without `JSON.parse` when it has exactly the canonical shape of
-   * a content delta (the bulk of every stream); undefined when it does not, and `event()` must run.
-   * A fast path accepts only text it has fully validated as JSON, with the same effect as `event()`.
+   * Handles the event from its text `text[start, end)` without `JSON.parse` when it has exactly the
+   * canonical shape of a content delta (the bulk of every stream); undefined when it does not, and
+   * `event()` must run. A fast path accepts only text it has fully validated as JSON, with the same
+   * effect as `event()`.
    */
-  fast(_raw: string): boolean | undefined {
+  fast(_text: string, _start: number, _end: number): boolean | undefined {
     return undefined;
   }
 
@@ -152,14 +151,15 @@ export abstract class StreamDecoder {
     return this.complete;
   }
 
-  result(): LLMResult {
+  /** The result so far; without `content`, choices carry no text, refusal or tool calls. */
+  result(content = true): LLMResult {
     const keys = [...this.choices.keys()].sort((a, b) => a - b);
     const result: LLMResult = {
       provider: this.provider,
       api: this.api,
       id: this.id,
       model: this.model,
-      choices: keys.map((k) => (this.choices.get(k) as ChoiceBuilder).build()),
+      choices: keys.map((k) => (this.choices.get(k) as ChoiceBuilder).build(content)),
       usage: { ...this.usage },
       truncated: !this.isComplete(),
     };
@@ -186,59 +186,79 @@ export function toError(e: any, fallbackType: string): LLMError {
   return { type, message };
 }
 
-/** Where a fast-path read stopped. */
-export interface Cursor {
-  end: number;
+// Pieces of the fast paths' patterns: sticky regular expressions, so that one native call validates
+// a whole event, where comparing it piece by piece in JavaScript costs several times more.
+
+/** A JSON integer as JSON writes a count or an index: no sign, no leading zero, at most 9 digits. */
+export const DIGITS = String.raw`(?:0|[1-9]\d{0,8})`;
+/** DIGITS, captured. */
+export const JSON_INT = String.raw`(0|[1-9]\d{0,8})`;
+/** A JSON string: no raw control character, only JSON's escapes. Its inside (still escaped) is captured. */
+export const JSON_STRING = String.raw`"((?:[^"\\\x00-\x1f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*)"`;
+/** The inside of a JSON string of printable ASCII with nothing to unescape (most tokens): one byte per character. */
+export const PLAIN_ASCII = String.raw`[\x20\x21\x23-\x5b\x5d-\x7e]*`;
+/** A JSON string without escapes (ids, obfuscation padding). Not captured. */
+export const PLAIN_STRING = String.raw`"[^"\\\x00-\x1f]*"`;
+
+/** `text` as a pattern matching exactly it. */
+export function literal(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+}
+
+/** A sticky pattern from pieces, applied with `lastIndex` at the start of the text to check. */
+export function pattern(...pieces: string[]): RegExp {
+  return new RegExp(pieces.join(''), 'y');
+}
+
+/** Where the digits from `i` end (for a pattern that matched DIGITS there). */
+export function digitsEnd(text: string, i: number): number {
+  let c = text.charCodeAt(i);
+  while (c >= 0x30 && c <= 0x39) c = text.charCodeAt(++i);
+  return i;
+}
+
+/** The number whose digits start at `i` (for a pattern that matched DIGITS there). */
+export function intAt(text: string, i: number): number {
+  let n = 0;
+  for (let c = text.charCodeAt(i); c >= 0x30 && c <= 0x39; c = text.charCodeAt(++i)) n = n * 10 + (c - 0x30);
+  return n;
 }
 
 /**
- * Reads the JSON string whose opening quote is just before `start`: its decoded value, with
- * `cursor.end` at the closing quote; undefined when it is not valid JSON (a raw control character,
- * a bad escape) or does not end.
+ * `part` of `source` as text to keep: cut from a chunk much larger than itself, it is copied, so the
+ * chunk is not kept alive with it.
  */
-export function readJsonString(s: string, start: number, cursor: Cursor): string | undefined {
-  let escaped = false;
-  for (let i = start; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c === 0x22) {
-      cursor.end = i;
-      if (!escaped) return s.slice(start, i);
-      try {
-        const v: unknown = JSON.parse(s.slice(start - 1, i + 1));
-        return typeof v === 'string' ? v : undefined;
-      } catch {
-        return undefined;
-      }
-    }
-    if (c === 0x5c) {
-      escaped = true;
-      i++;
-    } else if (c < 0x20) {
-      return undefined;
-    }
-  }
-  return undefined;
+export function keep(part: string, source: string): string {
+  return source.length > part.length + 256 ? detach(part) : part;
 }
 
-/** End of a plain JSON string (no escapes) starting at `start`: its closing quote, or -1. */
-export function plainStringEnd(s: string, start: number): number {
-  for (let i = start; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c === 0x22) return i;
-    if (c === 0x5c || c < 0x20) return -1;
-  }
-  return -1;
+/** The value of a JSON string whose inside `raw` (in `source`) a fast path validated, as text to keep. */
+export function jsonText(raw: string, source: string): string {
+  const backslash = raw.indexOf('\\');
+  return keep(backslash === -1 ? raw : unescapeJson(raw, backslash), source);
 }
 
-/** Index just past a JSON non-negative integer at `start` (no leading zeros, ≤ 9 digits), or -1. */
-export function jsonIntEnd(s: string, start: number): number {
-  let i = start;
-  while (i < s.length) {
-    const c = s.charCodeAt(i);
-    if (c < 0x30 || c > 0x39) break;
-    i++;
+const ESCAPED: Record<string, string> = { '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' };
+
+/**
+ * The value of a JSON string's inside, validated by JSON_STRING (so every escape is well formed),
+ * whose first backslash is at `from`. Tool arguments are JSON cut in pieces (`{\"`, `\":\"`), so
+ * nearly every piece has escapes; this is several times cheaper than JSON.parse for them.
+ */
+function unescapeJson(raw: string, from: number): string {
+  let out = '';
+  let done = 0;
+  for (let i = from; i !== -1; i = raw.indexOf('\\', i)) {
+    out += raw.slice(done, i);
+    const c = raw[i + 1];
+    if (c === 'u') {
+      out += String.fromCharCode(parseInt(raw.slice(i + 2, i + 6), 16));
+      i += 6;
+    } else {
+      out += ESCAPED[c];
+      i += 2;
+    }
+    done = i;
   }
-  const n = i - start;
-  if (n === 0 || n > 9 || (n > 1 && s.charCodeAt(start) === 0x30)) return -1;
-  return i;
+  return out + raw.slice(done);
 }

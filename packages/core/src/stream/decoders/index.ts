@@ -78,20 +78,24 @@ export class LLMStreamDecoder {
     return this.budget.used;
   }
 
-  /** One event's data. Returns true when the event carried generated content. Never throws. */
-  data(data: string): boolean {
-    if (data === '[DONE]') {
+  /**
+   * One event's data, `text[start, end)` (a view of the chunk it came in). Returns true when the
+   * event carried generated content. Never throws.
+   */
+  data(text: string, start = 0, end = text.length): boolean {
+    if (end - start === 6 && text.startsWith('[DONE]', start)) {
       this.decoder?.done();
       return false;
     }
     if (this.fastPaths && this.decoder !== undefined) {
       try {
-        const fast = this.decoder.fast(data);
+        const fast = this.decoder.fast(text, start, end);
         if (fast !== undefined) return fast;
       } catch {
         // fall through to the general path
       }
     }
+    const data = start === 0 && end === text.length ? text : text.slice(start, end);
     let json: any;
     try {
       json = JSON.parse(data);
@@ -112,8 +116,12 @@ export class LLMStreamDecoder {
     }
   }
 
-  /** The result so far (a snapshot), or undefined when no LLM stream was recognised. */
-  result(): LLMResult | undefined {
-    return this.decoder?.result();
+  /**
+   * The result so far (a snapshot), or undefined when no LLM stream was recognised. Without
+   * `content`, choices carry no text, refusal or tool calls (enough for attributes without captured
+   * content, and nothing is joined).
+   */
+  result(content = true): LLMResult | undefined {
+    return this.decoder?.result(content);
   }
 }

@@ -8,18 +8,46 @@
  * empty `id` and `model`) is accepted and its empty fields ignored. In-band errors arrive as
  * `{"error": {...}}`; the stream ends with `data: [DONE]`.
  */
-import type { ChoiceBuilder, Cursor } from './common';
-import { StreamDecoder, count, jsonIntEnd, plainStringEnd, readJsonString, str, toError } from './common';
+import { detach } from '../lines';
+import type { ChoiceBuilder } from './common';
+import { DIGITS, JSON_INT, JSON_STRING, PLAIN_ASCII, PLAIN_STRING, StreamDecoder, count, digitsEnd, intAt, jsonText, keep, literal, pattern, str, toError } from './common';
 
 const CHOICES = '"choices":[';
 const INDEX = '{"index":';
 const CONTENT = ',"delta":{"content":"';
-const TOOL_ARGS = ',"delta":{"tool_calls":[{"index":';
-const FUNCTION_ARGS = ',"function":{"arguments":"';
-const AFTER_CONTENT = '},"logprobs":null,"finish_reason":null}]';
-const AFTER_ARGS = '}}]},"logprobs":null,"finish_reason":null}]';
-const USAGE_NULL = ',"usage":null';
-const OBFUSCATION = ',"obfuscation":"';
+
+/** What ends a choice without a finish reason, and the chunk after it. */
+const UNFINISHED = String.raw`(?:,"logprobs":null)?,"finish_reason":null\}\](?:,"usage":null)?(?:,"obfuscation":${PLAIN_STRING})?\}`;
+
+/**
+ * What follows the learnt prefix in the bulk of a stream, to the chunk's end:
+ * `{"index":N,"delta":{"content":"…"}` with printable ASCII text that has nothing to unescape, then
+ * UNFINISHED. Matched without captures (a chunk then costs the text it adds and nothing else): the
+ * index follows INDEX, the text follows CONTENT after it and ends at the next quote.
+ */
+const PLAIN_CONTENT = pattern(literal(INDEX), DIGITS, literal(CONTENT), PLAIN_ASCII, String.raw`"\}`, UNFINISHED);
+
+/**
+ * The other canonical chunks with one choice, after the learnt prefix, to the end:
+ * `{"index":N,"delta":{…}`, the delta empty or holding `"content":"…"` or
+ * `"tool_calls":[{"index":N,"function":{"arguments":"…"}}]` (either optionally after a `"role"`),
+ * optionally `,"logprobs":null`, then `,"finish_reason":null` or a reason without escapes, `}]`,
+ * optionally `,"usage":null` and `,"obfuscation":"…"`, then `}`. Captures: choice index, content |
+ * tool index, arguments; finish reason.
+ */
+const CHOICE_DELTA = pattern(
+  String.raw`\{"index":${JSON_INT},"delta":\{(?:(?:"role":${PLAIN_STRING},)?`,
+  String.raw`(?:"content":${JSON_STRING}|"tool_calls":\[\{"index":${JSON_INT},"function":\{"arguments":${JSON_STRING}\}\}\]))?\}`,
+  String.raw`(?:,"logprobs":null)?,"finish_reason":(?:null|"([^"\\\x00-\x1f]*)")\}\](?:,"usage":null)?(?:,"obfuscation":${PLAIN_STRING})?\}`,
+);
+
+/** After the prefix of the usage-only last chunk: no choices, then the usage object. */
+const NO_CHOICES_USAGE = '],"usage":{';
+/** What may follow its usage object: the obfuscation padding, then the chunk's end. */
+const OBFUSCATION_END = pattern(String.raw`,"obfuscation":${PLAIN_STRING}\}`);
+
+/** Text without a nested value or an escape: stops at the first `[`, `{` or backslash. */
+const SCALARS = /[^[{\\]*/y;
 
 /** Usage object of Chat Completions (chunk or whole response). */
 export function chatUsage(u: any): { input?: number; output?: number; cached?: number; reasoning?: number } {
@@ -45,76 +73,91 @@ export class OpenAIChatDecoder extends StreamDecoder {
    * chunk starting with it has nothing new before its choices.
    */
   private prefix: string | undefined = undefined;
-  private readonly cursor: Cursor = { end: 0 };
 
   /**
-   * The canonical content and tool-argument chunks, validated to the last byte: the learnt prefix,
-   * then exactly `{"index":N,"delta":{"content":"…"},"logprobs":null,"finish_reason":null}]` or
-   * `{"index":N,"delta":{"tool_calls":[{"index":N,"function":{"arguments":"…"}}]},"logprobs":null,
-   * "finish_reason":null}]`, optionally `,"usage":null` and `,"obfuscation":"…"`, then `}`.
-   * Anything else goes through JSON.parse.
+   * The canonical chunks (content, tool arguments, finish, usage), validated to the last character:
+   * the learnt prefix, then PLAIN_CONTENT, CHOICE_DELTA or the usage. Anything else goes through
+   * JSON.parse.
    */
-  override fast(raw: string): boolean | undefined {
+  override fast(text: string, start: number, end: number): boolean | undefined {
     const prefix = this.prefix;
-    if (prefix === undefined || !raw.startsWith(prefix)) return undefined;
-    let i = prefix.length;
-    if (!raw.startsWith(INDEX, i)) return undefined;
-    const indexStart = i + INDEX.length;
-    const indexEnd = jsonIntEnd(raw, indexStart);
-    if (indexEnd < 0) return undefined;
-    let toolStart = -1;
-    let toolEnd = -1;
-    let after: string;
-    if (raw.startsWith(CONTENT, indexEnd)) {
-      i = indexEnd + CONTENT.length;
-      after = AFTER_CONTENT;
-    } else if (raw.startsWith(TOOL_ARGS, indexEnd)) {
-      toolStart = indexEnd + TOOL_ARGS.length;
-      toolEnd = jsonIntEnd(raw, toolStart);
-      if (toolEnd < 0 || !raw.startsWith(FUNCTION_ARGS, toolEnd)) return undefined;
-      i = toolEnd + FUNCTION_ARGS.length;
-      after = AFTER_ARGS;
-    } else {
-      return undefined;
-    }
-    const value = readJsonString(raw, i, this.cursor);
-    if (value === undefined) return undefined;
-    i = this.cursor.end + 1;
-    if (!raw.startsWith(after, i)) return undefined;
-    i += after.length;
-    if (raw.startsWith(USAGE_NULL, i)) i += USAGE_NULL.length;
-    if (raw.startsWith(OBFUSCATION, i)) {
-      i = plainStringEnd(raw, i + OBFUSCATION.length);
-      if (i < 0) return undefined;
-      i++;
-    }
-    if (i !== raw.length - 1 || raw.charCodeAt(i) !== 0x7d) return undefined;
-    // Same effect as event(JSON.parse(raw)).
-    const choice = this.choice(Number(raw.slice(indexStart, indexEnd)));
-    if (choice === undefined) return false;
-    if (toolStart < 0) {
-      if (value === '') return false;
-      choice.addText(this.budget, value);
+    if (prefix === undefined) return undefined;
+    const at = start + prefix.length;
+    if (at > end || text.slice(start, at) !== prefix) return undefined;
+    PLAIN_CONTENT.lastIndex = at;
+    if (PLAIN_CONTENT.test(text) && PLAIN_CONTENT.lastIndex === end) {
+      // Same effect as event(JSON.parse(raw)).
+      const choice = this.choice(intAt(text, at + INDEX.length));
+      if (choice === undefined) return false;
+      const from = digitsEnd(text, at + INDEX.length) + CONTENT.length;
+      const to = text.indexOf('"', from);
+      if (to === from) return false;
+      choice.addText(this.budget, keep(text.slice(from, to), text), to - from);
       return true;
     }
-    const tool = choice.tool(Number(raw.slice(toolStart, toolEnd)));
+    if (text.charCodeAt(at) === 0x5d) return this.usageChunk(text, at, end);
+    CHOICE_DELTA.lastIndex = at;
+    const m = CHOICE_DELTA.exec(text);
+    if (m === null || CHOICE_DELTA.lastIndex !== end) return undefined;
+    // Same effect as event(JSON.parse(raw)).
+    const choice = this.choice(Number(m[1]));
+    if (choice === undefined) return false;
+    const finish = m[5];
+    if (finish !== undefined && finish !== '') choice.finishReason = finish;
+    const content = m[2];
+    if (content !== undefined) {
+      if (content === '') return false;
+      choice.addText(this.budget, jsonText(content, text));
+      return true;
+    }
+    if (m[3] === undefined) return false; // an empty delta
+    const tool = choice.tool(Number(m[3]));
     if (tool === undefined) return false;
-    if (value !== '') {
-      const kept = this.budget.take(value);
+    if (m[4] !== '') {
+      const kept = this.budget.take(jsonText(m[4], text));
       if (kept !== '') tool.args.push(kept);
     }
     return true;
+  }
+
+  /**
+   * The usage-only last chunk: after the learnt prefix (at `at`), `],"usage":{…}`, optionally the
+   * obfuscation padding, `}`. Only the usage object goes through JSON.parse: the rest is fixed
+   * text, so the chunk is valid JSON exactly when the object is.
+   */
+  private usageChunk(text: string, at: number, end: number): boolean | undefined {
+    if (!text.startsWith(NO_CHOICES_USAGE, at)) return undefined;
+    const start = at + NO_CHOICES_USAGE.length - 1;
+    let objectEnd = end - 1;
+    if (text.charCodeAt(end - 2) === 0x22) {
+      const k = text.lastIndexOf(',"obfuscation":"', end);
+      if (k <= start) return undefined;
+      OBFUSCATION_END.lastIndex = k;
+      if (!OBFUSCATION_END.test(text) || OBFUSCATION_END.lastIndex !== end) return undefined;
+      objectEnd = k;
+    } else if (text.charCodeAt(end - 1) !== 0x7d) {
+      return undefined;
+    }
+    let usage: unknown;
+    try {
+      usage = JSON.parse(text.slice(start, objectEnd));
+    } catch {
+      return undefined;
+    }
+    // Same effect as event(JSON.parse(raw)): the value starts with `{`, so it is an object.
+    this.usage = chatUsage(usage);
+    return false;
   }
 
   /** Learns the prefix from a chunk JSON.parse accepted, if it has only scalars before its choices. */
   private learn(raw: string): void {
     const k = raw.indexOf(CHOICES);
     if (k <= 0 || raw.charCodeAt(0) !== 0x7b) return;
-    for (let i = 1; i < k; i++) {
-      const c = raw.charCodeAt(i);
-      if (c === 0x7b || c === 0x5b || c === 0x5c) return; // nested value or escape: keep JSON.parse
-    }
-    this.prefix = raw.slice(0, k + CHOICES.length);
+    // A nested value or an escape before the choices: keep JSON.parse.
+    SCALARS.lastIndex = 1;
+    SCALARS.test(raw);
+    if (SCALARS.lastIndex < k) return;
+    this.prefix = detach(raw.slice(0, k + CHOICES.length));
   }
 
   event(json: any, raw: string): boolean {

@@ -7,16 +7,25 @@
  * summaries are not output text. In-band errors: `response.failed` (`response.error`) or an `error`
  * event.
  */
-import type { ChoiceBuilder, Cursor, ToolCallBuilder } from './common';
-import { StreamDecoder, count, jsonIntEnd, plainStringEnd, readJsonString, str, toError } from './common';
+import type { ChoiceBuilder, ToolCallBuilder } from './common';
+import { DIGITS, JSON_STRING, PLAIN_ASCII, PLAIN_STRING, StreamDecoder, count, digitsEnd, intAt, jsonText, keep, literal, pattern, str, toError } from './common';
 
-const TEXT_HEAD = '{"type":"response.output_text.delta","content_index":';
+const DELTA_HEAD = '{"type":"response.output_text.delta","content_index":';
 const DELTA = ',"delta":"';
-const ITEM_ID = '","item_id":"';
-const LOGPROBS = '","logprobs":[],';
-const OBFUSCATION = '"obfuscation":"';
 const OUTPUT_INDEX = '"output_index":';
-const SEQUENCE = ',"sequence_number":';
+
+/** What follows the delta: `"item_id":"…","logprobs":[],`, optionally `"obfuscation":"…",`, the indexes, the end. */
+const AFTER_DELTA = String.raw`,"item_id":${PLAIN_STRING},"logprobs":\[\],(?:"obfuscation":${PLAIN_STRING},)?${literal(OUTPUT_INDEX)}${DIGITS},"sequence_number":${DIGITS}\}`;
+
+/**
+ * The canonical text delta, whole:
+ * `{"type":"response.output_text.delta","content_index":N,"delta":"…",` then AFTER_DELTA. Matched
+ * without captures: the delta follows DELTA after the content index and ends at the next quote
+ * (PLAIN_TEXT_DELTA, printable ASCII with nothing to unescape) or is read by JSON rules
+ * (TEXT_DELTA); the output index follows the last OUTPUT_INDEX.
+ */
+const PLAIN_TEXT_DELTA = pattern(literal(DELTA_HEAD), DIGITS, literal(DELTA), PLAIN_ASCII, '"', AFTER_DELTA);
+const TEXT_DELTA = pattern(literal(DELTA_HEAD), DIGITS, literal(',"delta":'), JSON_STRING, AFTER_DELTA);
 
 /** Usage object of the Responses API. */
 export function responsesUsage(u: any): { input?: number; output?: number; cached?: number; reasoning?: number } {
@@ -38,40 +47,27 @@ export class OpenAIResponsesDecoder extends StreamDecoder {
   /** Output items (by `output_index`) whose text came as deltas, so `.done` must not add it again. */
   private readonly textByDelta = new Set<number>();
   private readonly toolByItemId = new Map<string, ToolCallBuilder>();
-  private readonly cursor: Cursor = { end: 0 };
 
-  /**
-   * The canonical text delta, validated to the last byte:
-   * `{"type":"response.output_text.delta","content_index":N,"delta":"…","item_id":"…","logprobs":[],`
-   * optionally `"obfuscation":"…",`, then `"output_index":N,"sequence_number":N}`. Anything else
-   * goes through JSON.parse.
-   */
-  override fast(raw: string): boolean | undefined {
-    if (!raw.startsWith(TEXT_HEAD)) return undefined;
-    let i = jsonIntEnd(raw, TEXT_HEAD.length);
-    if (i < 0 || !raw.startsWith(DELTA, i)) return undefined;
-    const delta = readJsonString(raw, i + DELTA.length, this.cursor);
-    if (delta === undefined) return undefined;
-    i = this.cursor.end;
-    if (!raw.startsWith(ITEM_ID, i)) return undefined;
-    i = plainStringEnd(raw, i + ITEM_ID.length);
-    if (i < 0 || !raw.startsWith(LOGPROBS, i)) return undefined;
-    i += LOGPROBS.length;
-    if (raw.startsWith(OBFUSCATION, i)) {
-      i = plainStringEnd(raw, i + OBFUSCATION.length);
-      if (i < 0 || raw.charCodeAt(i + 1) !== 0x2c) return undefined;
-      i += 2;
+  /** The canonical text delta (PLAIN_TEXT_DELTA, TEXT_DELTA), validated to the last character. Anything else goes through JSON.parse. */
+  override fast(text: string, start: number, end: number): boolean | undefined {
+    let delta: string;
+    let bytes: number | undefined;
+    PLAIN_TEXT_DELTA.lastIndex = start;
+    if (PLAIN_TEXT_DELTA.test(text) && PLAIN_TEXT_DELTA.lastIndex === end) {
+      const from = digitsEnd(text, start + DELTA_HEAD.length) + DELTA.length;
+      const to = text.indexOf('"', from);
+      delta = keep(text.slice(from, to), text);
+      bytes = to - from;
+    } else {
+      TEXT_DELTA.lastIndex = start;
+      const m = TEXT_DELTA.exec(text);
+      if (m === null || TEXT_DELTA.lastIndex !== end) return undefined;
+      delta = jsonText(m[1], text);
     }
-    if (!raw.startsWith(OUTPUT_INDEX, i)) return undefined;
-    const indexStart = i + OUTPUT_INDEX.length;
-    const indexEnd = jsonIntEnd(raw, indexStart);
-    if (indexEnd < 0 || !raw.startsWith(SEQUENCE, indexEnd)) return undefined;
-    i = jsonIntEnd(raw, indexEnd + SEQUENCE.length);
-    if (i < 0 || i !== raw.length - 1 || raw.charCodeAt(i) !== 0x7d) return undefined;
     // Same effect as event(JSON.parse(raw)).
     if (delta === '') return false;
-    this.textByDelta.add(Number(raw.slice(indexStart, indexEnd)));
-    this.main()?.addText(this.budget, delta);
+    this.textByDelta.add(intAt(text, text.lastIndexOf(OUTPUT_INDEX, end) + OUTPUT_INDEX.length));
+    this.main()?.addText(this.budget, delta, bytes);
     return true;
   }
 
