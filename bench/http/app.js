@@ -101,7 +101,7 @@ async function listen(framework, port, { tracer, context } = {}) {
     const Fastify = require('fastify');
     const app = Fastify({ logger: false });
     if (tracer) await app.register(require('@tracewire/fastify').tracingPlugin, { tracer, ...TW_OPTIONS });
-    if (als) app.addHook('onRequest', (req, reply, done) => als.run(process.env.BENCH_CTX_FRESH ? { request: true, id: Math.random().toString(16) } : STORE, done));
+    if (als) app.addHook('onRequest', (req, reply, done) => als.run(STORE, done));
     app.get('/hello/:name', async (req) => hello(req.params.name));
     app.get('/stream', (req, reply) => {
       reply.headers(SSE_HEADERS);

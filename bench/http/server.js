@@ -40,7 +40,7 @@ if (variant === 'tracewire' || variant === 'tracewire-unsampled') {
     // 1: every request recorded; 0: none recorded, context still propagated (parent-based ratio).
     sampler: variant === 'tracewire' ? 1 : 0,
     // Receives every batch and drops it: the pipeline (default batching) runs, the network doesn't.
-    exporters: process.env.BENCH_NO_EXPORTERS ? [] : [{ name: 'discard', export: () => Promise.resolve() }],
+    exporters: [{ name: 'discard', export: () => Promise.resolve() }],
   });
 }
 
