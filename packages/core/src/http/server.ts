@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Attributes, Span, StartSpanOptions } from '../types';
-import { NonRecordingSpan, adoptAttributes, errorTypeOf } from '../trace/span';
+import { NonRecordingSpan, adoptAttributes, errorTypeOf, mergeTrustedAttributes } from '../trace/span';
 import { runWithSpan } from '../context/storage';
 import { extractContext } from '../propagation';
 import type { CarrierGetter } from '../propagation';
@@ -299,7 +299,7 @@ export class ServerInstrumentation {
         const v = headerValue(res.getHeader(h) as string | string[] | number | undefined);
         if (v) attrs[`http.response.header.${h}`] = v;
       }
-      span.setAttributes(attrs);
+      mergeTrustedAttributes(span, attrs);
       const err = state.error;
       if (aborted) {
         span.setAttribute('tracewire.stream.aborted', true);

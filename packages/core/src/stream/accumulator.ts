@@ -6,6 +6,7 @@
  * so memory per stream stays flat however long the stream. Nothing here throws into the caller.
  */
 // Imported: the global `Buffer` is a getter, a measurable cost per chunk.
+import { mergeTrustedAttributes } from '../trace/span';
 import { Buffer } from 'node:buffer';
 import { DEFAULT_CONTENT_BYTES, llmAttributes } from '../llm/attributes';
 import type { LLMResult, PricingTable } from '../llm/types';
@@ -264,8 +265,7 @@ class Accumulator implements StreamAccumulator {
 
   applyTo(span: Span): void {
     try {
-      const a = this.attributes();
-      span.setAttributes(a);
+      mergeTrustedAttributes(span, this.attributes());
       const error = this.result(false)?.error;
       if (error !== undefined) {
         span.setAttribute('error.type', error.type);

@@ -374,6 +374,30 @@ export function adoptAttributes(span: Span, attrs: Attributes, count: number): v
   }
 }
 
+/**
+ * Merges attributes Tracewire built itself (valid by construction: the stream accumulator's, the
+ * server span's at finish) without per-value validation; limits still apply. Other spans, or a
+ * length limit, go through setAttributes.
+ */
+export function mergeTrustedAttributes(span: Span, attrs: Attributes): void {
+  if (!(span instanceof RecordingSpan) || span.ended || span[LIMITS].attributeValueLengthLimit !== Infinity) {
+    span.setAttributes(attrs);
+    return;
+  }
+  const target = span.attributes;
+  const max = span[LIMITS].attributeCountLimit;
+  for (const key in attrs) {
+    if (!(key in target)) {
+      if (span[ATTR_COUNT] >= max) {
+        span.setAttribute(key, attrs[key]); // counts the drop
+        continue;
+      }
+      span[ATTR_COUNT]++;
+    }
+    target[key] = attrs[key];
+  }
+}
+
 /** The context of a span that must propagate nothing (tracing suppressed). */
 export const INVALID_SPAN_CONTEXT: SpanContext = Object.freeze({
   traceId: '00000000000000000000000000000000',
