@@ -103,7 +103,6 @@ function patchResolvableExpress(): void {
 export function tracingMiddleware(options?: ExpressTracingOptions): (req: any, res: any, next: Next) => void {
   const inst = createServerInstrumentation(options, 'express');
   patchResolvableExpress();
-  const apps = new WeakSet<object>();
 
   // An error-handling layer that records the error on the root span and passes the very same
   // error on. Placed before the app's first error handler (or last), so it sees what they see.
@@ -111,19 +110,21 @@ export function tracingMiddleware(options?: ExpressTracingOptions): (req: any, r
     inst.error(req[STATE], err);
     next(err);
   };
-  const routed = new WeakSet<object>();
-  function installRecorder(app: ExpressApp | undefined): void {
-    if (!app) return;
+  const recorded = new WeakSet<object>();
+  // Apps whose recorder is in place and whose routes report their template: nothing more to do.
+  const ready = new WeakSet<object>();
+  function prepareApp(app: ExpressApp): void {
     const stack = (app._router ?? app.router)?.stack;
-    // Until the app has a route, look again on the next request (a WeakSet lookup).
-    if (!routed.has(app) && patchRouteDispatch(stack as StackLayer[])) routed.add(app);
-    if (apps.has(app)) return;
-    apps.add(app);
     if (!Array.isArray(stack) || stack.length === 0) return;
-    const LayerCtor = stack[0].constructor;
-    const layer = new LayerCtor('/', { sensitive: false, strict: false, end: false }, recorder);
-    const firstErrorHandler = stack.findIndex((l) => typeof l.handle === 'function' && l.handle.length === 4);
-    stack.splice(firstErrorHandler === -1 ? stack.length : firstErrorHandler, 0, layer);
+    if (!recorded.has(app)) {
+      recorded.add(app);
+      const LayerCtor = stack[0].constructor;
+      const layer = new LayerCtor('/', { sensitive: false, strict: false, end: false }, recorder);
+      const firstErrorHandler = stack.findIndex((l) => typeof l.handle === 'function' && l.handle.length === 4);
+      stack.splice(firstErrorHandler === -1 ? stack.length : firstErrorHandler, 0, layer);
+    }
+    // Until the app has a route, look again on the next request.
+    if (patchRouteDispatch(stack as StackLayer[])) ready.add(app);
   }
 
   return function tracewireMiddleware(req: Tracked, res: ServerResponse, next: Next): void {
@@ -132,7 +133,7 @@ export function tracingMiddleware(options?: ExpressTracingOptions): (req: any, r
     try {
       req[STATE] = state;
       if (state.recording) {
-        installRecorder(req.app);
+        if (req.app && !ready.has(req.app)) prepareApp(req.app);
         onFinished(res, () => inst.finish(state, req[MATCHED] ?? lateRoute(req)));
       }
     } catch (err) {

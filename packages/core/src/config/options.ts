@@ -1,3 +1,4 @@
+import { createQueryRedactor } from '../http/redact';
 import type {
   AttributeValue,
   Attributes,
@@ -36,6 +37,11 @@ export interface ResolvedConfig {
   resource: Attributes;
   /** Head sampling decision. Never throws. */
   sample: SampleFn;
+  /**
+   * Set when the effective sampler is parent-based trace-id ratio (the default, or a number): the
+   * tracer then decides inline, without building a SamplingParams object per span.
+   */
+  parentBasedRatio?: number;
   /** Tail policy; undefined keeps every trace with no per-trace work. Never throws. */
   tail?: TailFn;
   /** Exporter names from `OTEL_TRACES_EXPORTER` (`[]` for none), when `exporters` is not given. */
@@ -49,6 +55,8 @@ export interface ResolvedConfig {
   captureContent: boolean;
   /** Lowercase query parameter names to redact: the safe defaults plus `redact.queryParams`. */
   redactQueryParams: string[];
+  /** Those names compiled once: replaces their values in a query string by REDACTED. */
+  redactQuery: (query: string) => string;
   pricing?: Pricing;
   spanLimits: Required<SpanLimits>;
   store: StoreLimits;
@@ -355,19 +363,23 @@ export function resolveConfig(options?: TracerOptions, env: NodeJS.ProcessEnv = 
     batch.maxExportBatchSize = batch.maxQueueSize;
   }
 
+  const redactQueryParams = [...new Set([...DEFAULT_REDACTED_QUERY_PARAMS, ...extraRedact])];
   const config: ResolvedConfig = {
     enabled: enabledOpt ?? !e.disabled,
     resource,
     sample: toSampleFn(o.sampler !== undefined ? o.sampler : e.sampler),
     trustIncoming,
     captureContent: captureOpt ?? e.captureContent ?? false,
-    redactQueryParams: [...new Set([...DEFAULT_REDACTED_QUERY_PARAMS, ...extraRedact])],
+    redactQueryParams,
+    redactQuery: createQueryRedactor(redactQueryParams),
     spanLimits: { ...DEFAULT_SPAN_LIMITS, ...e.limits, ...pick(limits, SPAN_LIMIT_KEYS) },
     store: { ...DEFAULT_STORE, ...pick(limits, STORE_KEYS) },
     batch,
     otlp: e.otlp,
   };
   if (tail !== undefined) config.tail = tail;
+  if (typeof o.sampler === 'number') config.parentBasedRatio = o.sampler;
+  else if (o.sampler === undefined && e.sampler === undefined) config.parentBasedRatio = 1;
   if (exporters !== undefined) config.exporters = exporters;
   else if (e.exporters !== undefined) config.exporterNames = e.exporters;
   if (propagateTo !== undefined) config.propagateTo = propagateTo;

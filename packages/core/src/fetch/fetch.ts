@@ -8,7 +8,7 @@ import type { Tracer } from '../tracer/tracer';
 import { getTracer } from '../tracer/global';
 import { currentSpan, isTracingSuppressed, runWithSpan } from '../context/storage';
 import { injectContext } from '../propagation';
-import { createQueryRedactor, redactUrl } from '../http/redact';
+import { redactUrl } from '../http/redact';
 import type { ResolvedConfig } from '../config';
 import { MAX_TIMER_MS } from '../config/defaults';
 import { isPlainObject, optionError, rejectUnknownKeys } from '../config/validate';
@@ -99,8 +99,8 @@ interface PerConfig {
 }
 
 /**
- * Per-tracer work done once: the query redactor and the compiled `propagateTo`. Keyed by the
- * tracer's resolved config, so the global tracer being replaced is picked up.
+ * Per-tracer work done once: the compiled `propagateTo`. Keyed by the tracer's resolved config,
+ * so the global tracer being replaced is picked up.
  */
 const perConfig = new WeakMap<ResolvedConfig, PerConfig>();
 
@@ -114,7 +114,7 @@ function configOf(cfg: ResolvedConfig): PerConfig {
       // The tracer validated it already; an unreadable value propagates nowhere rather than throw.
       propagate = () => false;
     }
-    c = { redact: createQueryRedactor(cfg.redactQueryParams), propagate };
+    c = { redact: cfg.redactQuery, propagate };
     perConfig.set(cfg, c);
   }
   return c;

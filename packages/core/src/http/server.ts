@@ -9,7 +9,7 @@ import type { Tracer } from '../tracer/tracer';
 import { warnOnce } from '../config/warn';
 import { compileIgnore } from './ignore';
 import type { IgnoreOption } from './ignore';
-import { SENSITIVE_HEADERS, createQueryRedactor } from './redact';
+import { SENSITIVE_HEADERS } from './redact';
 import { ResponseTap } from './tap';
 import type { TapSettings } from './tap';
 import type { StreamFormat } from '../stream';
@@ -139,8 +139,6 @@ export class ServerInstrumentation {
   private readonly responseHeaders: string[];
   private readonly onRequest: ServerTracingOptions['onRequest'];
   private readonly onResponse: ServerTracingOptions['onResponse'];
-  private redactQuery: ((q: string) => string) | undefined;
-  private redactFor: Tracer | undefined;
   private readonly stream: { formats: ReadonlySet<StreamFormat>; maxBytes: number | undefined } | undefined;
   private tapSettings: TapSettings | undefined;
   private tapFor: Tracer | undefined;
@@ -185,13 +183,6 @@ export class ServerInstrumentation {
     return this.tapSettings;
   }
 
-  private queryRedactor(tracer: Tracer): (q: string) => string {
-    if (this.redactFor !== tracer || !this.redactQuery) {
-      this.redactQuery = createQueryRedactor(tracer.config.redactQueryParams);
-      this.redactFor = tracer;
-    }
-    return this.redactQuery;
-  }
 
   /**
    * Starts the server span for `req`. Returns undefined when the request is ignored and carries no
@@ -229,20 +220,40 @@ export class ServerInstrumentation {
         'url.scheme': socket && socket.encrypted ? 'https' : 'http',
         'network.protocol.version': req.httpVersion,
       };
-      if (method === '_OTHER') attrs['http.request.method_original'] = rawMethod;
-      if (q !== -1 && q < url.length - 1) attrs['url.query'] = this.queryRedactor(tracer)(url.slice(q + 1));
-      if (host !== undefined) attrs['server.address'] = host;
-      if (port !== undefined) attrs['server.port'] = port;
-      else if (host !== undefined) attrs['server.port'] = attrs['url.scheme'] === 'https' ? 443 : 80;
-      if (socket && socket.remoteAddress) attrs['client.address'] = socket.remoteAddress;
+      // Counted as they are added: adoptAttributes needs the count, and re-counting keys costs.
+      let count = 4;
+      if (method === '_OTHER') {
+        attrs['http.request.method_original'] = rawMethod;
+        count++;
+      }
+      if (q !== -1 && q < url.length - 1) {
+        attrs['url.query'] = tracer.config.redactQuery(url.slice(q + 1));
+        count++;
+      }
+      if (host !== undefined) {
+        attrs['server.address'] = host;
+        count++;
+      }
+      if (port !== undefined || host !== undefined) {
+        attrs['server.port'] = port !== undefined ? port : attrs['url.scheme'] === 'https' ? 443 : 80;
+        count++;
+      }
+      if (socket && socket.remoteAddress) {
+        attrs['client.address'] = socket.remoteAddress;
+        count++;
+      }
       const ua = req.headers['user-agent'];
-      if (ua) attrs['user_agent.original'] = ua;
+      if (ua) {
+        attrs['user_agent.original'] = ua;
+        count++;
+      }
       for (const h of this.requestHeaders) {
         const v = headerValue(req.headers[h]);
-        if (v) attrs[`http.request.header.${h}`] = v;
+        if (v) {
+          attrs[`http.request.header.${h}`] = v;
+          count++;
+        }
       }
-      let count = 0;
-      for (const _k in attrs) count++;
       adoptAttributes(span, attrs, count);
       if (this.stream) state.tap = new ResponseTap(res, this.tapSettingsFor(tracer), state.startTime);
       if (this.onRequest) this.callHook('onRequest', () => this.onRequest!(span, req));

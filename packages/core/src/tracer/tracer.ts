@@ -76,8 +76,7 @@ class TracerImpl implements Tracer {
 
   constructor(options?: TracerOptions) {
     this.config = resolveConfig(options);
-    const sampler = options ? options.sampler : undefined;
-    this.ratio = typeof sampler === 'number' ? sampler : sampler === undefined && !process.env.OTEL_TRACES_SAMPLER ? 1 : undefined;
+    this.ratio = this.config.parentBasedRatio;
     const exporters = this.config.exporters ?? exportersByName(this.config.exporterNames ?? ['console']);
     const drop = (reason: string, n = 1) => {
       this.dropped[reason] = (this.dropped[reason] ?? 0) + n;

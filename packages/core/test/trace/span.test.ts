@@ -1,3 +1,4 @@
+import { resetWarnings } from '../../src/config';
 import { memoryTracer } from '../helpers';
 import type { SpanData } from '../../src';
 
@@ -88,6 +89,7 @@ describe('Span', () => {
   });
 
   it('ignores calls after end() and warns once', async () => {
+    resetWarnings();
     const warn = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
     try {
       const { tracer, exporter } = memoryTracer();
@@ -101,7 +103,7 @@ describe('Span', () => {
       expect(trace.spans[0].attributes).toEqual({});
       expect(trace.spans[0].events).toEqual([]);
       const lines = warn.mock.calls.map((c) => String(c[0])).filter((l) => l.includes('after end()'));
-      expect(lines.length).toBeLessThanOrEqual(1);
+      expect(lines).toHaveLength(1);
       await tracer.shutdown();
     } finally {
       warn.mockRestore();
