@@ -34,8 +34,3 @@ export function runWithSpan<T>(span: Span, fn: () => T): T {
 export function suppressTracing<T>(fn: () => T): T {
   return storage.run(SUPPRESSED, fn);
 }
-
-/** Make `span` the active span for the rest of the current synchronous execution and its continuations. */
-export function enterSpan(span: Span): void {
-  storage.enterWith(span);
-}
