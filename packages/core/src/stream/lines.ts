@@ -94,6 +94,12 @@ export class LineSplitter {
   private skipLF = false;
   /** Decodes byte chunks; made on the first one (a stream of strings never needs it). */
   private utf8: Utf8Decoder | undefined = undefined;
+  /**
+   * Called where a line starts with nothing held (a chunk's start, after a blank line): may consume
+   * whole lines from `pos` and returns where it stopped (`pos` when it took none). The SSE parser
+   * uses it to pass over runs of events that one pattern recognises (see SSEStreamParser#fastForward).
+   */
+  skip: ((text: string, pos: number) => number) | undefined = undefined;
 
   /**
    * @param onLine called for each complete line
@@ -187,6 +193,7 @@ export class LineSplitter {
       this.skipLF = false;
       if (text.charCodeAt(0) === LF) pos = 1;
     }
+    if (this.skip !== undefined && this.partial.length === 0 && !this.overflow) pos = this.skip(text, pos);
     // Where the next CR is, searched again only once passed: streams without CR pay one search.
     let cr = this.crIsLineEnd ? text.indexOf('\r', pos) : -1;
     while (pos < len) {
@@ -194,6 +201,7 @@ export class LineSplitter {
       if (text.charCodeAt(pos) === LF && this.partial.length === 0 && !this.overflow) {
         this.onLine(text, pos, pos);
         pos++;
+        if (this.skip !== undefined) pos = this.skip(text, pos);
         continue;
       }
       const lf = text.indexOf('\n', pos);

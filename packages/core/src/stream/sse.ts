@@ -95,6 +95,20 @@ export class SSEStreamParser implements SSEParser {
     this.lines = new LineSplitter(this.line, this.overflow, true, this.max);
   }
 
+  /**
+   * Lets `fn` pass over events the caller recognises whole, without them going line by line through
+   * this parser: at the start of an event (nothing of one received yet), `fn(text, pos)` may consume
+   * complete events from `pos`, each `data: …` and a blank line with LF line ends, handle them as
+   * the `onEvent` handler would, and return where they end (`pos` for none) with `events` already
+   * increased by their number. `undefined` turns it off.
+   */
+  setFastForward(fn: ((text: string, pos: number) => number) | undefined): void {
+    this.lines.skip =
+      fn === undefined
+        ? undefined
+        : (text, pos) => (this.first || this.started || this.dataText !== undefined || this.broken || this.eventType !== undefined ? pos : fn(text, pos));
+  }
+
   get pending(): boolean {
     return this.started || this.lines.hasPartialLine;
   }

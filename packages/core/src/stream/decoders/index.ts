@@ -116,6 +116,30 @@ export class LLMStreamDecoder {
     }
   }
 
+  /** Events, and of them events with content, that the last `sseRun` consumed. */
+  runEvents = 0;
+  runContent = 0;
+
+  /**
+   * Passes over the run of canonical content events from `pos` (see StreamDecoder#sseRun): where
+   * it ends, `runEvents` and `runContent` set. Never throws.
+   */
+  sseRun(text: string, pos: number, maxEvent: number): number {
+    const d = this.decoder;
+    let end = pos;
+    this.runEvents = 0;
+    this.runContent = 0;
+    if (d === undefined || !this.fastPaths) return pos;
+    try {
+      end = d.sseRun(text, pos, maxEvent);
+      this.runEvents = d.runEvents;
+      this.runContent = d.runContent;
+    } catch {
+      return pos; // the general path takes it from here
+    }
+    return end;
+  }
+
   /**
    * The result so far (a snapshot), or undefined when no LLM stream was recognised. Without
    * `content`, choices carry no text, refusal or tool calls (enough for attributes without captured

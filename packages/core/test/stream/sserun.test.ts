@@ -1,0 +1,107 @@
+import fc from 'fast-check';
+import { Accumulator } from '../../src/stream/accumulator';
+
+// After the first content event, the accumulator holds chunks and parses them together, and the
+// Chat Completions decoder takes runs of canonical content events whole (`sseRun`), one pattern per
+// event, past the SSE parser. Whatever the bytes and however they are cut, the outcome must be
+// exactly the event-by-event JSON.parse path's.
+
+const head = '{"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,"model":"gpt-4o","choices":[';
+const content = (index: number, s: string, tail: string) => `${head}{"index":${index},"delta":{"content":${JSON.stringify(s)}},"logprobs":null,"finish_reason":null}]${tail}}`;
+const finish = `${head}{"index":0,"delta":{},"logprobs":null,"finish_reason":"stop"}]}`;
+const usage = `${head}],"usage":{"prompt_tokens":3,"completion_tokens":2,"total_tokens":5}}`;
+
+/** Everything a user or the tap reads, less the clock. */
+function outcome(chunks: Array<string | Buffer>, fastPaths: boolean, options: { maxBytes?: number; maxEventBytes?: number } = {}) {
+  const acc = new Accumulator({ format: 'sse', captureContent: true, ...options }, fastPaths);
+  for (const c of chunks) acc.write(c);
+  const midway = { chunks: acc.chunks, contentChunks: acc.contentChunks };
+  acc.end();
+  const attrs = { ...acc.attributes() };
+  for (const k of Object.keys(attrs)) if (k.includes('time') || k.endsWith('duration')) delete attrs[k];
+  return { midway, attrs, llm: acc.llm(), chunks: acc.chunks, contentChunks: acc.contentChunks, first: acc.firstContentChunk, nonJson: acc.nonJsonEvents };
+}
+
+/** Cuts `body` at the given points, each piece a string or a Buffer. */
+function cut(body: string, points: number[], asBuffer: boolean[]): Array<string | Buffer> {
+  const bytes = Buffer.from(body);
+  const at = [...new Set(points.map((p) => p % (bytes.length + 1)))].sort((a, b) => a - b);
+  const out: Array<string | Buffer> = [];
+  let prev = 0;
+  at.concat(bytes.length).forEach((p, i) => {
+    if (p <= prev) return;
+    const piece = bytes.subarray(prev, p);
+    // A piece is written as text only when it is whole characters (as a relay writing strings does).
+    const text = piece.toString('utf8');
+    out.push(asBuffer[i % asBuffer.length] || !Buffer.from(text).equals(piece) ? Buffer.from(piece) : text);
+    prev = p;
+  });
+  return out;
+}
+
+const text = fc.string({ unit: 'binary', maxLength: 10 });
+/** A content event's data: canonical, or one character inserted, removed or replaced. */
+const data = fc
+  .tuple(fc.nat({ max: 2 }), text, fc.constantFrom('', ',"usage":null', ',"obfuscation":"xY"'), fc.nat(), fc.constantFrom('none', 'none', 'insert', 'remove', 'replace'), fc.constantFrom('"', '\\', '}', '\n', 'ü', '0', ' '))
+  .map(([i, s, tail, at, op, ch]) => {
+    const e = content(i, s, tail);
+    const k = at % (e.length + 1);
+    if (op === 'insert') return e.slice(0, k) + ch + e.slice(k);
+    if (op === 'remove') return e.slice(0, k) + e.slice(k + 1);
+    if (op === 'replace') return e.slice(0, k) + ch + e.slice(k + 1);
+    return e;
+  });
+/** The event around it: mostly `data: …` LF LF, sometimes another framing the run must leave to the parser. */
+const event = fc.tuple(data, fc.constantFrom('lf', 'lf', 'lf', 'crlf', 'nospace', 'comment', 'named', 'split')).map(([d, framing]) => {
+  if (framing === 'crlf') return `data: ${d}\r\n\r\n`;
+  if (framing === 'nospace') return `data:${d}\n\n`;
+  if (framing === 'comment') return `: keep-alive\ndata: ${d}\n\n`;
+  if (framing === 'named') return `event: message\ndata: ${d}\n\n`;
+  if (framing === 'split') return `data: ${d.slice(0, 5)}\ndata: ${d.slice(5)}\n\n`;
+  return `data: ${d}\n\n`;
+});
+
+describe('held chunks and runs of content events (sseRun)', () => {
+  it('give exactly the event-by-event JSON.parse outcome, however the stream is cut (property)', () => {
+    fc.assert(
+      fc.property(fc.array(event, { maxLength: 12 }), fc.array(fc.nat(), { maxLength: 8 }), fc.array(fc.boolean(), { minLength: 1, maxLength: 4 }), fc.boolean(), (events, points, asBuffer, tail) => {
+        const body = [`data: ${content(0, '', '')}\n\n`, `data: ${content(0, 'Hi', '')}\n\n`, ...events, ...(tail ? [`data: ${finish}\n\n`, `data: ${usage}\n\n`, 'data: [DONE]\n\n'] : [])].join('');
+        const chunks = cut(body, points, asBuffer);
+        expect(outcome(chunks, true)).toEqual(outcome([Buffer.from(body)], false));
+      }),
+      { numRuns: 1500 },
+    );
+  });
+
+  it('takes a long run in one pass and still counts every event, with the text capped', () => {
+    const events = [`data: ${content(0, '', '')}\n\n`];
+    for (let i = 0; i < 2000; i++) events.push(`data: ${content(0, `token${i} `, ',"obfuscation":"ab"')}\n\n`);
+    events.push(`data: ${finish}\n\n`, `data: ${usage}\n\n`, 'data: [DONE]\n\n');
+    const fast = outcome(events, true, { maxBytes: 1000 });
+    expect(fast).toEqual(outcome(events, false, { maxBytes: 1000 }));
+    expect(fast.chunks).toBe(2004);
+    expect(fast.contentChunks).toBe(2000);
+    expect(fast.first).toBe(1);
+    expect(fast.llm?.contentTruncated).toBe(true);
+    expect(fast.attrs['gen_ai.usage.output_tokens']).toBe(2);
+  });
+
+  it('leaves an event longer than maxEventBytes to the parser, which drops it', () => {
+    const long = `data: ${content(0, 'x'.repeat(400), '')}\n\n`;
+    const events = [`data: ${content(0, 'a', '')}\n\n`, `data: ${content(0, 'b', '')}\n\n`, long, `data: ${content(0, 'c', '')}\n\n`];
+    const fast = outcome(events, true, { maxEventBytes: 300 });
+    expect(fast).toEqual(outcome(events, false, { maxEventBytes: 300 }));
+    expect(fast.chunks).toBe(4);
+    expect(fast.contentChunks).toBe(3);
+  });
+
+  it('reads counts mid-stream from what is held', () => {
+    const acc = new Accumulator({ format: 'sse' });
+    acc.write(`data: ${content(0, 'a', '')}\n\n`);
+    acc.write(Buffer.from(`data: ${content(0, 'b', '')}\n\n`));
+    acc.write(`data: ${content(0, 'c', '')}\n\n`);
+    expect(acc.chunks).toBe(3);
+    expect(acc.contentChunks).toBe(3);
+    expect(acc.llm()?.choices[0].text).toBe('abc');
+  });
+});
