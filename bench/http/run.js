@@ -11,9 +11,10 @@
  *   BENCH_CONNECTIONS=10   autocannon connections
  *   BENCH_FRAMEWORKS=express,koa,fastify
  *   BENCH_ROUTES=hello,stream
- *   BENCH_VARIANTS=bare,tracewire,tracewire-unsampled,opentelemetry
- *   BENCH_UNSAMPLED_ROUTES=hello   routes the unsampled variant is measured on (`hello,stream` for
- *                                  all; the default keeps `pnpm bench` under 10 minutes on 2 cores)
+ *   BENCH_VARIANTS=bare,tracewire,tracewire-unsampled,opentelemetry,context-only
+ *   BENCH_UNSAMPLED_ROUTES=hello   routes the unsampled and context-only variants are measured on
+ *                                  (`hello,stream` for all; the default keeps `pnpm bench` under 10
+ *                                  minutes on 2 cores)
  *   BENCH_OUT=name         results file name (default: the date, `-quick` when not the defaults)
  */
 const fs = require('node:fs');
@@ -39,7 +40,7 @@ const settings = {
   connections: Math.round(num('BENCH_CONNECTIONS', DEFAULTS.connections)),
   frameworks: list('BENCH_FRAMEWORKS', 'express,koa,fastify'),
   routes: list('BENCH_ROUTES', 'hello,stream'),
-  variants: list('BENCH_VARIANTS', 'bare,tracewire,tracewire-unsampled,opentelemetry'),
+  variants: list('BENCH_VARIANTS', 'bare,tracewire,tracewire-unsampled,opentelemetry,context-only'),
   unsampledRoutes: list('BENCH_UNSAMPLED_ROUTES', 'hello'),
 };
 const ROUTES = { hello: '/hello/world', stream: '/stream' };
@@ -62,7 +63,7 @@ function command() {
 }
 
 function variantsFor(route) {
-  return settings.variants.filter((v) => v !== 'tracewire-unsampled' || settings.unsampledRoutes.includes(route));
+  return settings.variants.filter((v) => (v !== 'tracewire-unsampled' && v !== 'context-only') || settings.unsampledRoutes.includes(route));
 }
 
 /** Runs autocannon; returns throughput, exact latency percentiles (µs resolution) and errors. */
@@ -246,7 +247,16 @@ function analyse(cells, serverStats) {
       if (un) check(framework, `${route} unsampled: added CPU µs/req`, un.median, `≤ ${TARGETS.unsampled}`, un.max, un.median <= TARGETS.unsampled);
     }
   }
-  return { cells: summaries, targets, serverStats };
+  // What propagating a context at all costs on this Node version, with no tracing: the floor under
+  // every target above (bench/README.md, "The floor").
+  const floor = [];
+  for (const framework of settings.frameworks) {
+    for (const route of settings.routes) {
+      const c = added(framework, route, 'context-only');
+      if (c) floor.push({ framework, route, median: c.median, min: c.min, max: c.max });
+    }
+  }
+  return { cells: summaries, targets, floor, serverStats };
 }
 
 const f0 = (x) => (Number.isFinite(x) ? x.toFixed(0) : '—');
@@ -292,6 +302,17 @@ function markdown(r) {
   lines.push('|---|---|---|---|---|---|');
   for (const t of r.targets) {
     lines.push(`| ${t.framework} | ${t.target} | ${f1(t.value)} | ${f1(t.worstRound)} | ${t.limit} | ${t.pass ? 'pass' : '**MISS**'} |`);
+  }
+  if (r.floor && r.floor.length) {
+    lines.push('');
+    lines.push('The floor: `context-only` is the bare app plus one `AsyncLocalStorage.run` per request and nothing else, what any ' +
+      'tracer that keeps a context across `await` pays on this Node version before it records anything (bench/README.md):');
+    lines.push('');
+    lines.push('| framework | route | context-only: added CPU µs/req | unsampled limit | hello limit |');
+    lines.push('|---|---|---|---|---|');
+    for (const f of r.floor) {
+      lines.push(`| ${f.framework} | ${f.route} | ${signed(f1)(f.median)} (${signed(f1)(f.min)}–${signed(f1)(f.max)}) | ≤ ${TARGETS.unsampled} | ≤ ${TARGETS.hello} |`);
+    }
   }
   const drops = r.cells.filter((c) => c.tracerDropped && Object.keys(c.tracerDropped).length);
   if (drops.length) {
