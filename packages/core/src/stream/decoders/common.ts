@@ -132,20 +132,22 @@ export abstract class StreamDecoder {
     return undefined;
   }
 
-  /** Events, and of them events with content, that the last `sseRun` consumed. */
+  /** Where the last `sseRun` stopped, the events it took, and of them those with content. */
+  runEnd = 0;
   runEvents = 0;
   runContent = 0;
 
   /**
-   * Consumes the run of SSE events starting at `pos` in `text` that are each exactly
+   * Takes the run of SSE events starting at `pos` in `text` that are each exactly
    * `data: <canonical content delta>` LF LF, no longer than `maxEvent`, with the same effect as
-   * `fast()` on each; returns where the run ends (`pos` when there is none) and sets `runEvents` /
-   * `runContent`. One sticky pattern per event, with no per-line parsing: the bulk of a stream.
+   * `fast()` on each, and sets `runEnd` (`pos` when there is none), `runEvents` and `runContent`,
+   * all three after each event, so they hold what was taken even if it stopped short. One sticky
+   * pattern per event, with no per-line parsing: the bulk of a stream.
    */
-  sseRun(_text: string, pos: number, _maxEvent: number): number {
+  sseRun(_text: string, pos: number, _maxEvent: number): void {
+    this.runEnd = pos;
     this.runEvents = 0;
     this.runContent = 0;
-    return pos;
   }
 
   /** `data: [DONE]` (OpenAI Chat Completions). */

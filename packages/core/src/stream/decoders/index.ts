@@ -116,28 +116,28 @@ export class LLMStreamDecoder {
     }
   }
 
-  /** Events, and of them events with content, that the last `sseRun` consumed. */
+  /** Events, and of them events with content, that the last `sseRun` took. */
   runEvents = 0;
   runContent = 0;
 
   /**
-   * Passes over the run of canonical content events from `pos` (see StreamDecoder#sseRun): where
-   * it ends, `runEvents` and `runContent` set. Never throws.
+   * Passes over the run of canonical content events from `pos` (see StreamDecoder#sseRun):
+   * returns where it ends, with `runEvents` and `runContent` set. Never throws.
    */
   sseRun(text: string, pos: number, maxEvent: number): number {
     const d = this.decoder;
-    let end = pos;
     this.runEvents = 0;
     this.runContent = 0;
     if (d === undefined || !this.fastPaths) return pos;
     try {
-      end = d.sseRun(text, pos, maxEvent);
-      this.runEvents = d.runEvents;
-      this.runContent = d.runContent;
+      d.sseRun(text, pos, maxEvent);
     } catch {
-      return pos; // the general path takes it from here
+      // Not expected (string operations on validated text); what was taken before stays taken,
+      // and the general path goes on from there.
     }
-    return end;
+    this.runEvents = d.runEvents;
+    this.runContent = d.runContent;
+    return d.runEnd;
   }
 
   /**

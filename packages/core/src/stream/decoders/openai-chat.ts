@@ -88,16 +88,7 @@ export class OpenAIChatDecoder extends StreamDecoder {
     const at = start + prefix.length;
     if (at > end || text.slice(start, at) !== prefix) return undefined;
     PLAIN_CONTENT.lastIndex = at;
-    if (PLAIN_CONTENT.test(text) && PLAIN_CONTENT.lastIndex === end) {
-      // Same effect as event(JSON.parse(raw)).
-      const choice = this.choice(intAt(text, at + INDEX.length));
-      if (choice === undefined) return false;
-      const from = digitsEnd(text, at + INDEX.length) + CONTENT.length;
-      const to = text.indexOf('"', from);
-      if (to === from) return false;
-      choice.addText(this.budget, keep(text.slice(from, to), text), to - from);
-      return true;
-    }
+    if (PLAIN_CONTENT.test(text) && PLAIN_CONTENT.lastIndex === end) return this.plainContent(text, at);
     if (text.charCodeAt(at) === 0x5d) return this.usageChunk(text, at, end);
     CHOICE_DELTA.lastIndex = at;
     const m = CHOICE_DELTA.exec(text);
@@ -123,39 +114,41 @@ export class OpenAIChatDecoder extends StreamDecoder {
     return true;
   }
 
-  override sseRun(text: string, pos: number, maxEvent: number): number {
-    let events = 0;
-    let content = 0;
+  /**
+   * A chunk PLAIN_CONTENT matched from `at` (just after the prefix), with the same effect as
+   * event(JSON.parse(raw)): its text added to its choice. Returns whether it carried content.
+   */
+  private plainContent(text: string, at: number): boolean {
+    const choice = this.choice(intAt(text, at + INDEX.length));
+    if (choice === undefined) return false;
+    const from = digitsEnd(text, at + INDEX.length) + CONTENT.length;
+    const to = text.indexOf('"', from);
+    if (to === from) return false;
+    choice.addText(this.budget, keep(text.slice(from, to), text), to - from);
+    return true;
+  }
+
+  override sseRun(text: string, pos: number, maxEvent: number): void {
+    this.runEnd = pos;
+    this.runEvents = 0;
+    this.runContent = 0;
     const prefix = this.prefix;
-    if (prefix !== undefined) {
-      const head = 'data: ' + prefix;
-      const at = head.length;
-      const index = at + INDEX.length;
-      // `data: ` and the prefix, then PLAIN_CONTENT and the blank line. (Cheaper than startsWith
-      // with a position, which V8 does not optimise; one pattern holding the prefix would have to
-      // be compiled per stream, since the prefix holds the response's id.)
-      while (text.slice(pos, pos + at) === head) {
-        SSE_PLAIN_CONTENT.lastIndex = pos + at;
-        if (!SSE_PLAIN_CONTENT.test(text)) break;
-        const next = SSE_PLAIN_CONTENT.lastIndex;
-        if (next - pos > maxEvent) break;
-        events++;
-        // As fast() does with the event's data.
-        const choice = this.choice(intAt(text, pos + index));
-        if (choice !== undefined) {
-          const from = digitsEnd(text, pos + index) + CONTENT.length;
-          const to = text.indexOf('"', from);
-          if (to !== from) {
-            choice.addText(this.budget, keep(text.slice(from, to), text), to - from);
-            content++;
-          }
-        }
-        pos = next;
-      }
+    if (prefix === undefined) return;
+    const head = 'data: ' + prefix;
+    const at = head.length;
+    // `data: ` and the prefix, then PLAIN_CONTENT and the blank line. (Cheaper than startsWith
+    // with a position, which V8 does not optimise; one pattern holding the prefix would have to be
+    // compiled per stream, since the prefix holds the response's id.)
+    while (text.slice(pos, pos + at) === head) {
+      SSE_PLAIN_CONTENT.lastIndex = pos + at;
+      if (!SSE_PLAIN_CONTENT.test(text)) break;
+      const next = SSE_PLAIN_CONTENT.lastIndex;
+      if (next - pos > maxEvent) break;
+      const content = this.plainContent(text, pos + at);
+      this.runEvents++;
+      if (content) this.runContent++;
+      this.runEnd = pos = next;
     }
-    this.runEvents = events;
-    this.runContent = content;
-    return pos;
   }
 
   /**
