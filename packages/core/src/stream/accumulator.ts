@@ -304,7 +304,7 @@ export class Accumulator implements StreamAccumulator {
         this.firstContentTime = now();
         // The one timing that needs each chunk as it comes is known: from here chunks are held.
         this.holding = true;
-        this.sse?.setFastForward(this.fastForward);
+        if ((this.decoder as LLMStreamDecoder).takesRuns) this.sse?.setFastForward(this.fastForward);
       }
     }
   }

@@ -96,12 +96,18 @@ describe('held chunks and runs of content events (sseRun)', () => {
   });
 
   it('reads counts mid-stream from what is held', () => {
-    const acc = new Accumulator({ format: 'sse' });
-    acc.write(`data: ${content(0, 'a', '')}\n\n`);
-    acc.write(Buffer.from(`data: ${content(0, 'b', '')}\n\n`));
-    acc.write(`data: ${content(0, 'c', '')}\n\n`);
-    expect(acc.chunks).toBe(3);
-    expect(acc.contentChunks).toBe(3);
-    expect(acc.llm()?.choices[0].text).toBe('abc');
+    // Each read comes while byte chunks are held: it must see them.
+    const held = () => {
+      const acc = new Accumulator({ format: 'sse' });
+      acc.write(`data: ${content(0, 'a', '')}\n\n`);
+      acc.write(Buffer.from(`data: ${content(0, 'b', '')}\n\n`));
+      acc.write(Buffer.from(`data: ${content(0, 'c', '')}\n\n`));
+      return acc;
+    };
+    expect(held().chunks).toBe(3);
+    expect(held().contentChunks).toBe(3);
+    expect(held().nonJsonEvents).toBe(0);
+    expect(held().llm()?.choices[0].text).toBe('abc');
+    expect(held().attributes()['tracewire.llm.chunks']).toBe(3);
   });
 });

@@ -132,6 +132,8 @@ export abstract class StreamDecoder {
     return undefined;
   }
 
+  /** Whether `sseRun` can take anything (only then is it worth calling at every event start). */
+  readonly takesRuns: boolean = false;
   /** Where the last `sseRun` stopped, the events it took, and of them those with content. */
   runEnd = 0;
   runEvents = 0;

@@ -116,6 +116,11 @@ export class LLMStreamDecoder {
     }
   }
 
+  /** Whether `sseRun` can take runs of this stream's events (a recognised decoder that has them, fast paths on). */
+  get takesRuns(): boolean {
+    return this.fastPaths && this.decoder !== undefined && this.decoder.takesRuns;
+  }
+
   /** Events, and of them events with content, that the last `sseRun` took. */
   runEvents = 0;
   runContent = 0;
@@ -128,7 +133,7 @@ export class LLMStreamDecoder {
     const d = this.decoder;
     this.runEvents = 0;
     this.runContent = 0;
-    if (d === undefined || !this.fastPaths) return pos;
+    if (d === undefined || !this.takesRuns) return pos;
     try {
       d.sseRun(text, pos, maxEvent);
     } catch {

@@ -69,6 +69,7 @@ export function chatUsage(u: any): { input?: number; output?: number; cached?: n
 export class OpenAIChatDecoder extends StreamDecoder {
   readonly provider = 'openai' as const;
   readonly api = 'chat.completions' as const;
+  override readonly takesRuns = true;
   private sawDone = false;
   /**
    * The text of a chunk up to and including `"choices":[`, when it held only top-level scalars
