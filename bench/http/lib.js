@@ -33,10 +33,14 @@ function pinSelf(core) {
 }
 
 /**
- * Starts `server.js <framework> <variant>` (pinned to core 0 when taskset exists) and resolves with
+ * Starts `server.js <framework> <variant>` (pinned to core 0 when taskset exists; `<variant>=<adapter
+ * options JSON>` runs it with those adapter options, for an experiment) and resolves with
  * `{ port, control, pid, stop() }` once it printed its ports.
  */
-function startServer(framework, variant, { nodeArgs = [], env = {} } = {}) {
+function startServer(framework, spec, { nodeArgs = [], env = {} } = {}) {
+  // A variant may carry adapter options for experiments: tracewire='{"stream":false}'.
+  const [variant, options] = spec.split(/=(.*)/s);
+  if (options) env = { ...env, BENCH_TW_OPTIONS: options };
   const args = [...nodeArgs, SERVER, framework, variant];
   const [cmd, argv] = HAS_TASKSET ? ['taskset', ['-c', '0', process.execPath, ...args]] : [process.execPath, args];
   const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });

@@ -84,9 +84,7 @@ const line = (us, share, key) => {
 /** Profiles one variant: self µs per request by function. */
 async function profileVariant(v) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tracewire-prof-'));
-  // A variant may carry adapter options, as in quick.js: tracewire='{"stream":false}'
-  const [name, opts] = v.split(/=(.*)/s);
-  const server = await startServer(framework, name, { nodeArgs: ['--cpu-prof', '--cpu-prof-dir', dir], env: opts ? { BENCH_TW_OPTIONS: opts } : {} });
+  const server = await startServer(framework, v, { nodeArgs: ['--cpu-prof', '--cpu-prof-dir', dir] });
   const url = `http://127.0.0.1:${server.port}${ROUTES[route]}`;
   await autocannon({ url, connections: 10, duration: WARMUP });
   const r = await autocannon({ url, connections: 10, duration: DURATION, ...(process.env.BENCH_RATE ? { overallRate: Number(process.env.BENCH_RATE) } : {}) });

@@ -23,8 +23,7 @@ async function main() {
   const servers = {};
   // A variant may carry adapter options: tracewire='{"stream":false}'
   for (const v of variants) {
-    const [name, opts] = v.split(/=(.*)/s);
-    servers[v] = await startServer(framework, name, { nodeArgs, env: opts ? { BENCH_TW_OPTIONS: opts } : {} });
+    servers[v] = await startServer(framework, v, { nodeArgs });
   }
   const results = Object.fromEntries(variants.map((v) => [v, []]));
   for (let r = 0; r < ROUNDS; r++) {
