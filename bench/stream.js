@@ -26,7 +26,18 @@ const { PerformanceObserver, constants } = require('node:perf_hooks');
 const v8 = require('node:v8');
 const vm = require('node:vm');
 
-const { createStreamAccumulator } = require(process.env.TRACEWIRE_CORE || '@tracewire/core');
+const CORE = process.env.TRACEWIRE_CORE || '@tracewire/core';
+const { createStreamAccumulator } = require(CORE);
+// The response tap's accumulator, which keeps no generated text unless content is captured (a build
+// from before that option ignores it and keeps the text, as the tap then did).
+const tapAccumulator = (() => {
+  try {
+    const { Accumulator } = require(`${CORE}/dist/stream/accumulator`);
+    return (options) => new Accumulator(options, true, false);
+  } catch {
+    return createStreamAccumulator; // a build without the class
+  }
+})();
 
 const SELF = join(__dirname, 'stream.js');
 const ROUNDS = Number(process.env.BENCH_ROUNDS || 7);
@@ -55,7 +66,7 @@ const STRINGS = openAIStream(50);
 const BUFFERS = STRINGS.map((s) => Buffer.from(s));
 
 function runStream(chunks, captureContent) {
-  const acc = createStreamAccumulator({ format: 'sse', startTime: Date.now(), captureContent });
+  const acc = tapAccumulator({ format: 'sse', startTime: Date.now(), captureContent });
   for (let i = 0; i < chunks.length; i++) acc.write(chunks[i]);
   acc.end();
   return acc.attributes();

@@ -2,7 +2,8 @@ import http from 'node:http';
 import type { ServerResponse } from 'node:http';
 import zlib from 'node:zlib';
 import type { Span } from '../types';
-import { createStreamAccumulator, streamFormatFor } from '../stream';
+import { streamFormatFor } from '../stream';
+import { Accumulator } from '../stream/accumulator';
 import type { StreamAccumulator, StreamAccumulatorOptions, StreamFormat } from '../stream';
 
 /** Settings of the response tap: the adapter's `stream` option and the tracer's content settings. */
@@ -119,13 +120,18 @@ export class ResponseTap {
         const format = formatOf(this.header('content-type'));
         // A body sent whole by one end() call is not a stream, unless it is SSE/NDJSON.
         if ((format === 'chunked' && isEnd) || !this.settings.formats.has(format)) return;
-        this.acc = createStreamAccumulator({
-          format,
-          maxBytes: this.settings.maxBytes,
-          captureContent: this.settings.captureContent,
-          pricing: this.settings.pricing,
-          startTime: this.startTime,
-        });
+        // Only the attributes read the result: no text is kept unless content is captured.
+        this.acc = new Accumulator(
+          {
+            format,
+            maxBytes: this.settings.maxBytes,
+            captureContent: this.settings.captureContent,
+            pricing: this.settings.pricing,
+            startTime: this.startTime,
+          },
+          true,
+          false,
+        );
         this.inflate = decompressorFor(this.header('content-encoding'));
         if (this.inflate) {
           const acc = this.acc;

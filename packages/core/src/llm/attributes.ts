@@ -9,6 +9,9 @@ import { messagesJson, toInputMessages, toOutputMessages } from './messages';
 import { llmCost } from './pricing';
 import type { LLMResult, PricingTable } from './types';
 
+/** The most attributes llmAttributes writes. */
+export const MAX_LLM_ATTRIBUTES = 18;
+
 /** Default cap on captured content (output text while streaming, and each message attribute). */
 export const DEFAULT_CONTENT_BYTES = 32 * 1024;
 
@@ -33,15 +36,16 @@ export interface LLMAttributeOptions {
   contentChunks?: number;
 }
 
-/** The GenAI attributes of one LLM call. Never throws. */
-export function llmAttributes(result: LLMResult, options: LLMAttributeOptions): Attributes {
-  const a: Attributes = {
-    'gen_ai.provider.name': result.provider,
+/**
+ * The GenAI attributes of one LLM call, written into `a` (a new object by default; see
+ * fillTrustedAttributes for why each is named here). Never throws.
+ */
+export function llmAttributes(result: LLMResult, options: LLMAttributeOptions, a: Attributes = {}): Attributes {
+  try {
+    a['gen_ai.provider.name'] = result.provider;
     // Chat Completions, Messages and Responses are all the convention's `chat` operation
     // (its `openai.api.type` tells Chat Completions from Responses).
-    'gen_ai.operation.name': 'chat',
-  };
-  try {
+    a['gen_ai.operation.name'] = 'chat';
     if (options.requestModel) a['gen_ai.request.model'] = options.requestModel;
     if (result.model) a['gen_ai.response.model'] = result.model;
     if (result.id) a['gen_ai.response.id'] = result.id;

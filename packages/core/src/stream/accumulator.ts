@@ -6,9 +6,9 @@
  * so memory per stream stays flat however long the stream. Nothing here throws into the caller.
  */
 // Imported: the global `Buffer` is a getter, a measurable cost per chunk.
-import { mergeTrustedAttributes } from '../trace/span';
+import { fillTrustedAttributes } from '../trace/span';
 import { Buffer } from 'node:buffer';
-import { DEFAULT_CONTENT_BYTES, llmAttributes } from '../llm/attributes';
+import { DEFAULT_CONTENT_BYTES, MAX_LLM_ATTRIBUTES, llmAttributes } from '../llm/attributes';
 import type { LLMResult, PricingTable } from '../llm/types';
 import { now } from '../trace/clock';
 import type { Attributes, Span } from '../types';
@@ -104,11 +104,19 @@ const HOLD_BYTES = 16 * 1024;
 const spareHoldBuffers: Buffer[] = [];
 const MAX_SPARE_HOLD_BUFFERS = 16;
 
+/** The most `tracewire.stream.*` attributes fill() writes. */
+const MAX_STREAM_ATTRIBUTES = 6;
+
 function positive(n: unknown, fallback: number): number {
   return typeof n === 'number' && n > 0 ? n : fallback;
 }
 
-/** Exported for tests only: `fastPaths` false decodes every event through JSON.parse. */
+/**
+ * Exported for tests and the response tap. `fastPaths` false decodes every event through
+ * JSON.parse (tests); `keepText` false keeps no generated text unless `captureContent` asks for
+ * it (the tap, where nothing but the attributes reads the result), so the bulk of a stream makes no
+ * string at all.
+ */
 export class Accumulator implements StreamAccumulator {
   readonly format: StreamFormat;
   bytes = 0;
@@ -135,17 +143,19 @@ export class Accumulator implements StreamAccumulator {
   constructor(
     private readonly options: StreamAccumulatorOptions,
     fastPaths = true,
+    keepText = true,
   ) {
     this.format = options.format ?? streamFormatFor(options.contentType);
     this.startTime = typeof options.startTime === 'number' && Number.isFinite(options.startTime) ? options.startTime : now();
     this.maxBytes = positive(options.maxBytes, DEFAULT_CONTENT_BYTES);
     const maxEventBytes = positive(options.maxEventBytes, DEFAULT_MAX_EVENT_BYTES);
     this.maxEventBytes = maxEventBytes;
+    const textBytes = keepText || options.captureContent === true ? this.maxBytes : 0;
     if (this.format === 'sse') {
-      this.decoder = new LLMStreamDecoder(this.maxBytes, fastPaths);
+      this.decoder = new LLMStreamDecoder(textBytes, fastPaths);
       this.sse = new SSEStreamParser(this.onEvent, { maxEventBytes });
     } else if (this.format === 'ndjson') {
-      this.decoder = new LLMStreamDecoder(this.maxBytes, fastPaths);
+      this.decoder = new LLMStreamDecoder(textBytes, fastPaths);
       this.ndjson = new NDJSONStreamParser(this.onLine, { maxLineBytes: maxEventBytes });
     }
   }
@@ -323,22 +333,27 @@ export class Accumulator implements StreamAccumulator {
   }
 
   attributes(): Attributes {
+    const a: Attributes = {};
+    this.fill(a);
+    return a;
+  }
+
+  /** Writes attributes() into `a`, each named in the code (see fillTrustedAttributes). */
+  private readonly fill = (a: Attributes): void => {
     this.flush();
     const seconds = (t: number): number => Math.max(0, t - this.startTime) / 1000;
-    const a: Attributes = {
-      'tracewire.stream.format': this.format,
-      'tracewire.stream.chunks': this.chunks,
-      'tracewire.stream.bytes': this.bytes,
-    };
+    a['tracewire.stream.format'] = this.format;
+    a['tracewire.stream.chunks'] = this.chunks;
+    a['tracewire.stream.bytes'] = this.bytes;
     if (this.firstByteTime !== undefined) a['tracewire.stream.time_to_first_byte'] = seconds(this.firstByteTime);
     a['tracewire.stream.duration'] = seconds(this.endTime ?? now());
     if (this.aborted) a['tracewire.stream.aborted'] = true;
     // The text is only needed for the output messages.
     const result = this.result(this.options.captureContent === true);
     if (result !== undefined) {
-      Object.assign(
-        a,
-        llmAttributes(result, {
+      llmAttributes(
+        result,
+        {
           stream: true,
           requestModel: this.options.requestModel,
           startTime: this.startTime,
@@ -348,15 +363,15 @@ export class Accumulator implements StreamAccumulator {
           maxBytes: this.maxBytes,
           pricing: this.options.pricing,
           contentChunks: this.content,
-        }),
+        },
+        a,
       );
     }
-    return a;
-  }
+  };
 
   applyTo(span: Span): void {
     try {
-      mergeTrustedAttributes(span, this.attributes());
+      fillTrustedAttributes(span, this.fill, MAX_STREAM_ATTRIBUTES + MAX_LLM_ATTRIBUTES);
       const error = this.result(false)?.error;
       if (error !== undefined) {
         span.setAttribute('error.type', error.type);

@@ -398,6 +398,29 @@ export function mergeTrustedAttributes(span: Span, attrs: Attributes): void {
   }
 }
 
+/**
+ * Has `fill` write attributes Tracewire built itself (valid by construction) straight into the
+ * span's attributes object, when at most `most` of them cannot pass the count limit. `fill` must
+ * name each attribute in its code (`t['gen_ai.usage.input_tokens'] = n`): V8 then keeps the object's
+ * fast shape, where adding keys it computes (a merge) turns an object that has gained a dozen keys
+ * into a dictionary, ~1.2 µs for a streamed response's attributes. Other spans, a length limit or
+ * too little room: `fill` writes into a new object, merged as mergeTrustedAttributes does.
+ */
+export function fillTrustedAttributes(span: Span, fill: (target: Attributes) => void, most: number): void {
+  if (!(span instanceof RecordingSpan) || span.ended || span[LIMITS].attributeValueLengthLimit !== Infinity || span[ATTR_COUNT] + most > span[LIMITS].attributeCountLimit) {
+    const attrs: Attributes = {};
+    fill(attrs);
+    mergeTrustedAttributes(span, attrs);
+    return;
+  }
+  const target = span.attributes;
+  fill(target);
+  // Recounted rather than counted per store: a key the span already had is not one more.
+  let count = 0;
+  for (const key in target) if (Object.prototype.hasOwnProperty.call(target, key)) count++;
+  span[ATTR_COUNT] = count;
+}
+
 /** The context of a span that must propagate nothing (tracing suppressed). */
 export const INVALID_SPAN_CONTEXT: SpanContext = Object.freeze({
   traceId: '00000000000000000000000000000000',

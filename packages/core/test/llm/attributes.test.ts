@@ -1,4 +1,5 @@
 import { llmAttributes } from '../../src/llm';
+import { MAX_LLM_ATTRIBUTES } from '../../src/llm/attributes';
 import type { LLMResult } from '../../src/llm';
 
 const result: LLMResult = {
@@ -56,5 +57,14 @@ describe('llmAttributes', () => {
     const input = a['gen_ai.input.messages'] as string;
     expect(Buffer.byteLength(input)).toBeLessThanOrEqual(100);
     expect(JSON.parse(input)[0].role).toBe('user');
+  });
+
+  it('writes into the object it is given, never more than MAX_LLM_ATTRIBUTES (the room a span must have)', () => {
+    const target: Record<string, unknown> = { 'http.route': '/chat' };
+    const all = { ...result, truncated: true, usage: { ...result.usage, cacheCreation: 5 } };
+    const a = llmAttributes(all, { stream: true, requestModel: 'gpt-4.1-mini', startTime: 1, firstChunkTime: 2, contentChunks: 3, captureContent: true, inputMessages: 'Hi' }, target as never);
+    expect(a).toBe(target);
+    expect(target['http.route']).toBe('/chat');
+    expect(Object.keys(target)).toHaveLength(1 + MAX_LLM_ATTRIBUTES);
   });
 });

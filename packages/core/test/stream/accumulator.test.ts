@@ -1,6 +1,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { createStreamAccumulator, streamFormatFor } from '../../src/stream';
+import { Accumulator } from '../../src/stream/accumulator';
 import type { StreamAccumulator } from '../../src/stream';
 import { now } from '../../src/trace/clock';
 import { memoryTracer } from '../helpers';
@@ -197,6 +198,25 @@ describe('createStreamAccumulator', () => {
       const span = await spanOf(acc);
       expect(span.status).toEqual({ code: 'error', message: 'Overloaded' });
       expect(span.attributes['error.type']).toBe('overloaded_error');
+    });
+
+    it('sets the same attributes when the tap keeps no text (keepText false), and keeps it for captureContent', async () => {
+      for (const f of fixtures) {
+        for (const captureContent of [false, true]) {
+          const kept = new Accumulator({ format: 'sse', captureContent, startTime: 0 });
+          const bare = new Accumulator({ format: 'sse', captureContent, startTime: 0 }, true, false);
+          for (const p of pieces(f.bytes, 200)) {
+            kept.write(p);
+            bare.write(p);
+          }
+          kept.end();
+          bare.end();
+          const [a, b] = [await spanOf(kept), await spanOf(bare)];
+          const timeless = (x: Record<string, unknown>) => Object.fromEntries(Object.entries(x).filter(([k]) => !/time|duration/.test(k)));
+          expect(timeless(b.attributes)).toEqual(timeless(a.attributes));
+          expect(bare.retainedBytes).toBe(captureContent ? kept.retainedBytes : 0);
+        }
+      }
     });
 
     it('sets error.type client_aborted for an aborted stream', async () => {

@@ -74,6 +74,16 @@ export class ChoiceBuilder {
     const kept = budget.take(s, bytes);
     if (kept !== '') this.text.push(kept);
   }
+  /**
+   * Whether text added now would be kept; when not, records what addText would (a text of this
+   * choice, cut by the budget), so the caller need not make the string at all.
+   */
+  wantsText(budget: TextBudget): boolean {
+    if (budget.remaining > 0) return true;
+    if (this.text === null) this.text = [];
+    budget.capped = true;
+    return false;
+  }
   addRefusal(budget: TextBudget, s: string): void {
     if (this.refusal === null) this.refusal = [];
     const kept = budget.take(s);

@@ -77,6 +77,8 @@ export class OpenAIChatDecoder extends StreamDecoder {
    * chunk starting with it has nothing new before its choices.
    */
   private prefix: string | undefined = undefined;
+  /** `data: ` and the prefix: where an SSE event of this stream starts (made once, not per run). */
+  private head: string | undefined = undefined;
 
   /**
    * The canonical chunks (content, tool arguments, finish, usage), validated to the last character:
@@ -125,6 +127,7 @@ export class OpenAIChatDecoder extends StreamDecoder {
     const from = digitsEnd(text, at + INDEX.length) + CONTENT.length;
     const to = text.indexOf('"', from);
     if (to === from) return false;
+    if (!choice.wantsText(this.budget)) return true;
     choice.addText(this.budget, keep(text.slice(from, to), text), to - from);
     return true;
   }
@@ -133,9 +136,8 @@ export class OpenAIChatDecoder extends StreamDecoder {
     this.runEnd = pos;
     this.runEvents = 0;
     this.runContent = 0;
-    const prefix = this.prefix;
-    if (prefix === undefined) return;
-    const head = 'data: ' + prefix;
+    const head = this.head;
+    if (head === undefined) return;
     const at = head.length;
     // `data: ` and the prefix, then PLAIN_CONTENT and the blank line. (Cheaper than startsWith
     // with a position, which V8 does not optimise; one pattern holding the prefix would have to be
@@ -190,6 +192,7 @@ export class OpenAIChatDecoder extends StreamDecoder {
     SCALARS.test(raw);
     if (SCALARS.lastIndex < k) return;
     this.prefix = detach(raw.slice(0, k + CHOICES.length));
+    this.head = detach('data: ' + this.prefix);
   }
 
   event(json: any, raw: string): boolean {
