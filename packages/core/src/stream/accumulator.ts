@@ -81,9 +81,13 @@ const NDJSON_TYPES: ReadonlySet<string> = new Set([
   'application/x-jsonlines',
 ]);
 
+const SSE_TYPE = 'text/event-stream';
+
 /** The stream format for a `content-type` header value. */
 export function streamFormatFor(contentType: string | undefined | null): StreamFormat {
   if (typeof contentType !== 'string') return 'chunked';
+  // As servers write it (`text/event-stream` or `text/event-stream; charset=utf-8`): no lower-casing.
+  if (contentType.startsWith(SSE_TYPE) && (contentType.length === SSE_TYPE.length || contentType.charCodeAt(SSE_TYPE.length) === 0x3b)) return 'sse';
   const semi = contentType.indexOf(';');
   const type = (semi === -1 ? contentType : contentType.slice(0, semi)).trim().toLowerCase();
   if (type === 'text/event-stream') return 'sse';

@@ -15,6 +15,10 @@ describe('streamFormatFor', () => {
   it('picks the format from the content type', () => {
     expect(streamFormatFor('text/event-stream; charset=utf-8')).toBe('sse');
     expect(streamFormatFor('Text/Event-Stream')).toBe('sse');
+    expect(streamFormatFor('text/event-stream')).toBe('sse');
+    expect(streamFormatFor(' text/event-stream ;charset=utf-8')).toBe('sse');
+    expect(streamFormatFor('text/event-streams')).toBe('chunked');
+    expect(streamFormatFor('text/event-stream-x; a=b')).toBe('chunked');
     expect(streamFormatFor('application/x-ndjson')).toBe('ndjson');
     expect(streamFormatFor('application/jsonl; charset=utf-8')).toBe('ndjson');
     expect(streamFormatFor('application/json')).toBe('chunked');

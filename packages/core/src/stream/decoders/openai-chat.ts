@@ -191,8 +191,9 @@ export class OpenAIChatDecoder extends StreamDecoder {
     SCALARS.lastIndex = 1;
     SCALARS.test(raw);
     if (SCALARS.lastIndex < k) return;
-    this.prefix = detach(raw.slice(0, k + CHOICES.length));
-    this.head = detach('data: ' + this.prefix);
+    // One copy: the prefix is a view of the head.
+    this.head = detach('data: ' + raw.slice(0, k + CHOICES.length));
+    this.prefix = this.head.slice(6);
   }
 
   event(json: any, raw: string): boolean {
