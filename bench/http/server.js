@@ -2,9 +2,10 @@
 /**
  * One benchmarked server: `node bench/http/server.js <framework> <variant> [port]`.
  *   framework  express | koa | fastify
- *   variant    bare | tracewire | tracewire-unsampled | opentelemetry | context-only
- *              (context-only: bare plus `AsyncLocalStorage.run` per request, a reference point that
- *              is not in the default matrix)
+ *   variant    bare | tracewire | tracewire-unsampled | opentelemetry | context-only | read-floor
+ *              (context-only: bare plus `AsyncLocalStorage.run` per request; read-floor: bare plus
+ *              a response tap that only reads each chunk once as text, for quick.js; both reference
+ *              points, see bench/README.md)
  *   port       where the app listens on 127.0.0.1 (default: any free port)
  * Prints one JSON line, `{"port":…,"control":…,"pid":…}`, once both servers listen.
  *
@@ -19,7 +20,7 @@
  */
 const [framework, variant, portArg] = process.argv.slice(2);
 const FRAMEWORKS = ['express', 'koa', 'fastify'];
-const VARIANTS = ['bare', 'tracewire', 'tracewire-unsampled', 'opentelemetry', 'context-only'];
+const VARIANTS = ['bare', 'tracewire', 'tracewire-unsampled', 'opentelemetry', 'context-only', 'read-floor'];
 if (!FRAMEWORKS.includes(framework) || !VARIANTS.includes(variant)) {
   console.error(`usage: node bench/http/server.js <${FRAMEWORKS.join('|')}> <${VARIANTS.join('|')}> [port]`);
   process.exit(2);
@@ -108,7 +109,7 @@ async function onControl(req, res) {
 }
 
 async function main() {
-  const server = await listen(framework, Number(portArg || 0), { tracer, context: variant === 'context-only' });
+  const server = await listen(framework, Number(portArg || 0), { tracer, context: variant === 'context-only', read: variant === 'read-floor' });
   // Counted for every variant alike; the window's CPU is divided by this.
   server.on('request', () => {
     served++;
