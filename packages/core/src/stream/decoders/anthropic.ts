@@ -10,7 +10,6 @@
  * input count includes them, so `usage.input` is their sum. The `output_tokens` of `message_start` is
  * a placeholder and is not reported.
  */
-import type { ChoiceBuilder } from './common';
 import { DIGITS, JSON_INT, JSON_STRING, PLAIN_ASCII, StreamDecoder, count, digitsEnd, jsonText, keep, literal, pattern, str, toError } from './common';
 
 const DELTA_HEAD = '{"type":"content_block_delta","index":';
@@ -131,10 +130,6 @@ export class AnthropicDecoder extends StreamDecoder {
       default:
         return false;
     }
-  }
-
-  private main(): ChoiceBuilder | undefined {
-    return this.choice(0);
   }
 
   private start(json: any): boolean {

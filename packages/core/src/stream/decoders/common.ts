@@ -177,6 +177,11 @@ export abstract class StreamDecoder {
     return c;
   }
 
+  /** The one choice of an API without `n` (Anthropic Messages, OpenAI Responses). */
+  protected main(): ChoiceBuilder | undefined {
+    return this.choice(0);
+  }
+
   protected isComplete(): boolean {
     return this.complete;
   }

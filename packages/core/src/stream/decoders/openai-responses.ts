@@ -7,7 +7,7 @@
  * summaries are not output text. In-band errors: `response.failed` (`response.error`) or an `error`
  * event.
  */
-import type { ChoiceBuilder, ToolCallBuilder } from './common';
+import type { ToolCallBuilder } from './common';
 import { DIGITS, JSON_STRING, PLAIN_ASCII, PLAIN_STRING, StreamDecoder, count, digitsEnd, intAt, jsonText, keep, literal, pattern, str, toError } from './common';
 
 const DELTA_HEAD = '{"type":"response.output_text.delta","content_index":';
@@ -144,10 +144,6 @@ export class OpenAIResponsesDecoder extends StreamDecoder {
       default:
         return false;
     }
-  }
-
-  private main(): ChoiceBuilder | undefined {
-    return this.choice(0);
   }
 
   private response(r: any, terminal: boolean): void {
