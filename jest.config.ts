@@ -3,7 +3,7 @@ import { readdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 
 const moduleNameMapper: Record<string, string> = {
-  '^@tracewire/(core|express|koa|fastify)$': '<rootDir>/../$1/src/index.ts',
+  '^@tracewire/([a-z-]+)$': '<rootDir>/../$1/src/index.ts',
 };
 
 // One jest project per package, each compiled from source by ts-jest.
@@ -14,7 +14,7 @@ const projects = readdirSync(join(__dirname, 'packages'))
     rootDir: `<rootDir>/packages/${name}`,
     testEnvironment: 'node',
     testMatch: ['<rootDir>/test/**/*.test.ts'],
-    transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/../../tsconfig.json', isolatedModules: true }] },
+    transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/../../tsconfig.json' }] },
     moduleNameMapper,
   }));
 
@@ -27,8 +27,8 @@ const config: Config = {
           rootDir: '<rootDir>/integration',
           testEnvironment: 'node',
           testMatch: ['<rootDir>/**/*.test.ts'],
-          transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/../tsconfig.json', isolatedModules: true }] },
-          moduleNameMapper: { '^@tracewire/(core|express|koa|fastify)$': '<rootDir>/../packages/$1/src/index.ts' },
+          transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/../tsconfig.json' }] },
+          moduleNameMapper: { '^@tracewire/([a-z-]+)$': '<rootDir>/../packages/$1/src/index.ts' },
         }]
       : []),
   ],

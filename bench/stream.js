@@ -11,7 +11,7 @@
  * - Minor GCs per 10k streams during those runs: each is a pause a real server pays too.
  * - Bytes allocated per stream: heap growth over a batch of streams in a process whose young
  *   generation is large enough that no GC runs inside a batch (median of batches).
- * - Decode throughput (MB/s) of the recorded provider streams in shared/fixtures/llm-streams, fed
+ * - Decode throughput (MB/s) of the recorded provider streams in test-utils/fixtures/llm-streams, fed
  *   whole, as one Buffer and as one string.
  *
  * Run after a build: `node bench/stream.js`. TRACEWIRE_CORE=<dir> benchmarks another build of
@@ -42,7 +42,7 @@ const tapAccumulator = (() => {
 const SELF = join(__dirname, 'stream.js');
 const ROUNDS = Number(process.env.BENCH_ROUNDS || 7);
 const ROUND_MS = Number(process.env.BENCH_ROUND_MS || 300);
-const FIXTURES = process.env.BENCH_FIXTURES || join(__dirname, '../../shared/fixtures/llm-streams');
+const FIXTURES = process.env.BENCH_FIXTURES || join(__dirname, '../test-utils/fixtures/llm-streams');
 
 // --- the /stream route's body ---------------------------------------------------------------
 function openAIStream(chunks) {

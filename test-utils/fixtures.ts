@@ -1,12 +1,12 @@
 /**
- * The recorded LLM streams of shared/fixtures/llm-streams, the ways tests re-chunk them, and the
+ * The recorded LLM streams of test-utils/fixtures/llm-streams, the ways tests re-chunk them, and the
  * check that a span's attributes reconstruct what the official SDKs reconstructed (expected.json).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SpanData } from '@tracewire/core';
 
-export const FIXTURE_DIR = join(__dirname, '..', '..', 'shared', 'fixtures', 'llm-streams');
+export const FIXTURE_DIR = join(__dirname, 'fixtures', 'llm-streams');
 
 export interface ExpectedChoice {
   index: number;

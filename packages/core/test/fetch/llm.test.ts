@@ -14,7 +14,7 @@ import { captureStderr, memoryTracer } from '../helpers';
 import { listen } from '../../../../test-utils/http';
 import type { Listening } from '../../../../test-utils/http';
 
-const FIXTURES = '/work/shared/fixtures/llm-streams';
+const FIXTURES = join(__dirname, '../../../../test-utils/fixtures/llm-streams');
 interface Fixture {
   file: string;
   request: Record<string, any>;

@@ -4,7 +4,7 @@ import { createStreamAccumulator } from '../../src/stream';
 import type { StreamAccumulator, StreamAccumulatorOptions } from '../../src/stream';
 import type { LLMResult } from '../../src/llm';
 
-export const FIXTURES = join(__dirname, '../../../../../shared/fixtures/llm-streams');
+export const FIXTURES = join(__dirname, '../../../../test-utils/fixtures/llm-streams');
 
 export interface Fixture {
   name: string;
