@@ -3,8 +3,8 @@
  * pass-through of the original one, so the client span ends when the body has really been read,
  * cancelled or has failed, without reading anything the consumer has not asked for.
  */
-import type { Span } from '../types';
-import { recordError } from '../tracer/tracer';
+import type { AttributesInput, Span } from '../types';
+import { redactUrlsIn } from '../http/redact';
 import { errorTypeOf } from '../trace/span';
 import { warnOnce } from '../config/warn';
 
@@ -33,19 +33,23 @@ export function fetchErrorType(err: unknown): string {
  * Records a failed call or body: exception event, status Error, `error.type`. A network error from
  * fetch is a `TypeError('fetch failed')` whose `cause` says what happened (ECONNREFUSED...): the
  * cause's code goes into the status message, where it is visible without opening the event.
+ * URLs quoted in the error's message and stack are redacted with `redactQuery` (userinfo and
+ * secret query values), as `url.full` is.
  */
-export function recordFetchError(span: Span, err: unknown): void {
+export function recordFetchError(span: Span, err: unknown, redactQuery: (q: string) => string): void {
   if (!span.isRecording()) return;
-  recordError(span, err);
+  const scrub = (text: string): string => redactUrlsIn(text, redactQuery);
+  const e = err !== null && typeof err === 'object' ? (err as { message?: unknown; stack?: unknown; cause?: unknown }) : undefined;
+  const message = e !== undefined ? (typeof e.message === 'string' ? scrub(e.message) : undefined) : err === undefined ? undefined : scrub(String(err));
+  const event: AttributesInput = { 'exception.type': errorTypeOf(err) };
+  if (message !== undefined) event['exception.message'] = message;
+  if (e !== undefined && typeof e.stack === 'string') event['exception.stacktrace'] = scrub(e.stack);
+  span.addEvent('exception', event);
   span.setAttribute('error.type', fetchErrorType(err));
-  const cause = err !== null && typeof err === 'object' ? (err as { cause?: unknown }).cause : undefined;
-  if (cause !== null && typeof cause === 'object') {
-    const code = (cause as { code?: unknown }).code;
-    const message = (err as { message?: unknown }).message;
-    if (typeof code === 'string' && code) {
-      span.setStatus({ code: 'error', message: typeof message === 'string' && message ? `${message} (${code})` : code });
-    }
-  }
+  const cause = e !== undefined ? e.cause : undefined;
+  const code = cause !== null && typeof cause === 'object' ? (cause as { code?: unknown }).code : undefined;
+  if (typeof code === 'string' && code) span.setStatus({ code: 'error', message: message ? `${message} (${code})` : code });
+  else span.setStatus({ code: 'error', message });
 }
 
 /** Response fields the Response constructor cannot set, but which SDKs read. */
@@ -88,6 +92,7 @@ export function tapResponse(
   observer: BodyObserver | undefined,
   signal: AbortSignal | undefined,
   idleMs: number,
+  redactQuery: (q: string) => string,
 ): Response {
   const source = res.body;
   if (source === null || source === undefined || typeof (source as ReadableStream).getReader !== 'function') {
@@ -122,7 +127,7 @@ export function tapResponse(
     if (timer !== undefined) clearTimeout(timer);
     if (signal) signal.removeEventListener('abort', onAbort);
     try {
-      if (outcome === 'error' || outcome === 'abort') recordFetchError(span, err);
+      if (outcome === 'error' || outcome === 'abort') recordFetchError(span, err, redactQuery);
       else if (outcome === 'cancel') span.setAttribute('tracewire.body.cancelled', true);
       else if (outcome === 'timeout') span.setAttribute(reads === 0 ? 'tracewire.body.unread' : 'tracewire.body.abandoned', true);
       finishObserver(span, observer, outcome);

@@ -91,6 +91,8 @@ interface Call {
   signal: AbortSignal | undefined;
   llm: LLMRequest | undefined;
   startTime: number;
+  /** The tracer's query redactor, for URLs quoted in error messages. */
+  redact: (q: string) => string;
 }
 
 interface PerConfig {
@@ -192,7 +194,7 @@ export function createTracedFetch(fetchImpl?: FetchFunction, options?: TracedFet
       promise = own ? runWithSpan(span, () => impl(args.input, args.init)) : impl(args.input, args.init);
     } catch (err) {
       inFlight.delete(span);
-      recordFetchError(span, err);
+      recordFetchError(span, err, call.redact);
       if (own) span.end();
       throw err;
     }
@@ -206,7 +208,7 @@ export function createTracedFetch(fetchImpl?: FetchFunction, options?: TracedFet
       (err: unknown) => {
         inFlight.delete(span);
         if (own) {
-          recordFetchError(span, err);
+          recordFetchError(span, err, started.redact);
           span.end();
         }
         throw err;
@@ -286,7 +288,7 @@ function prepare(
     }
     const signal = (init && init.signal) || (request ? request.signal : undefined) || undefined;
     const startTime = span.isRecording() ? (span as unknown as { startTime: number }).startTime : 0;
-    return { input, init: outInit, span, signal, llm: span.isRecording() ? llm : undefined, startTime };
+    return { input, init: outInit, span, signal, llm: span.isRecording() ? llm : undefined, startTime, redact: per.redact };
   } catch (err) {
     // Our own failure after the span started: end it (unless it is an ignored request's span,
     // handed back by startSpan); the call goes through untraced.
@@ -317,7 +319,7 @@ function onResponse(call: Call, res: Response, cfg: ResolvedConfig, captureOptio
     internalError(err);
   }
   try {
-    return tapResponse(res, span, observer, call.signal, idleMs);
+    return tapResponse(res, span, observer, call.signal, idleMs, call.redact);
   } catch (err) {
     internalError(err);
     span.end();

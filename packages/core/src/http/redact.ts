@@ -51,3 +51,21 @@ export function redactUrl(url: URL, redactQuery: (q: string) => string): string 
   const query = url.search.length > 1 ? `?${redactQuery(url.search.slice(1))}` : url.search;
   return `${url.protocol}//${auth}${url.host}${url.pathname}${query}${url.hash}`;
 }
+
+/** An http(s) URL inside free text (an error message or stack), up to whitespace or a quote. */
+const URL_IN_TEXT = /\bhttps?:\/\/[^\s"'<>`]+/gi;
+
+/**
+ * `text` with every http(s) URL in it redacted as `redactUrl` does: error messages from fetch quote
+ * the URL they refused (undici: "Request cannot be constructed from a URL that includes credentials").
+ */
+export function redactUrlsIn(text: string, redactQuery: (q: string) => string): string {
+  if (text.indexOf('://') === -1) return text;
+  return text.replace(URL_IN_TEXT, (match) => {
+    try {
+      return redactUrl(new URL(match), redactQuery);
+    } catch {
+      return REDACTED; // not parseable as a URL, but looked like one: keep nothing of it
+    }
+  });
+}

@@ -517,6 +517,30 @@ describe('createTracedFetch', () => {
       await tracer.shutdown();
     });
 
+    it('redacts credentials and secret query values in the exception event and status message', async () => {
+      const { tracer, exporter, fetch } = setup();
+      // fetch itself refuses a URL with credentials, quoting the whole URL in its message.
+      let thrown: unknown;
+      await tracer.withSpan('handler', async () => {
+        try {
+          await fetch('http://user:hunter2@127.0.0.1:9/x?token=s3cret&q=ok');
+        } catch (err) {
+          thrown = err;
+        }
+      });
+      expect(String((thrown as Error).message)).toContain('hunter2'); // the caller's error is untouched
+      const [trace] = await exporter.waitFor(1);
+      const [client] = clientSpans(trace.spans);
+      const recorded = JSON.stringify({ status: client.status, events: client.events });
+      expect(recorded).not.toContain('hunter2');
+      expect(recorded).not.toContain('s3cret');
+      expect(recorded).not.toContain('user:');
+      expect(client.status.message).toContain('http://REDACTED:REDACTED@127.0.0.1:9/x?token=REDACTED&q=ok');
+      expect(client.events[0].attributes['exception.message']).toContain('token=REDACTED');
+      expect(client.events[0].attributes['exception.stacktrace']).toContain('REDACTED:REDACTED@');
+      await tracer.shutdown();
+    });
+
     it('sets status Error and error.type for a 5xx, not for a 4xx', async () => {
       const { tracer, exporter, fetch } = setup();
       await withServer(
