@@ -36,7 +36,8 @@ export class LocalTrace implements SpanOwner {
   openedAt = 0;
   timer: NodeJS.Timeout | undefined = undefined;
 
-  constructor(private readonly store: TraceStore) {}
+  /** The store holding it: a span started under it belongs to that store's tracer. */
+  constructor(readonly store: TraceStore) {}
 
   onSpanEnd(span: RecordingSpan): void {
     this.open--;

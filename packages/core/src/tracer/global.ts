@@ -1,6 +1,6 @@
 import type { Span, StartSpanOptions } from '../types';
 import { currentSpan } from '../context/storage';
-import { createTracer } from './tracer';
+import { createTracer, tracerOwning } from './tracer';
 import type { Tracer } from './tracer';
 
 // Kept on globalThis so that two copies of core in one process share one global tracer.
@@ -22,14 +22,24 @@ export function setGlobalTracer(tracer: Tracer | undefined): void {
   g[KEY] = tracer;
 }
 
-/** `getTracer().withSpan(...)`. */
-export function withSpan<T>(name: string, fn: (span: Span) => T, opts?: StartSpanOptions): T {
-  return getTracer().withSpan(name, fn, opts);
+/**
+ * The tracer a module-level helper uses: the one whose trace the parent (explicit, else the active
+ * span) belongs to, so a child inside a request of `tracingMiddleware({ tracer })` gets that
+ * tracer's limits and counters; the global tracer otherwise.
+ */
+function tracerFor(opts: StartSpanOptions | undefined): Tracer {
+  const parent = opts !== undefined && opts.parent !== undefined ? opts.parent : currentSpan();
+  return tracerOwning(parent) ?? getTracer();
 }
 
-/** `getTracer().startSpan(...)`. */
+/** `withSpan` of the tracer whose trace the new span joins (the global tracer for a new trace). */
+export function withSpan<T>(name: string, fn: (span: Span) => T, opts?: StartSpanOptions): T {
+  return tracerFor(opts).withSpan(name, fn, opts);
+}
+
+/** `startSpan` of the tracer whose trace the new span joins (the global tracer for a new trace). */
 export function startSpan(name: string, opts?: StartSpanOptions): Span {
-  return getTracer().startSpan(name, opts);
+  return tracerFor(opts).startSpan(name, opts);
 }
 
 /** The active span, if any. */

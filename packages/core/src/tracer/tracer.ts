@@ -58,6 +58,17 @@ export function recordError(span: Span, err: unknown): void {
   span.setAttribute('error.type', errorTypeOf(err));
 }
 
+/** The tracer owning each store: children of a span belong to the tracer of the trace they join. */
+const TRACER_OF_STORE = new WeakMap<TraceStore, TracerImpl>();
+
+/**
+ * The tracer whose trace `span` belongs to, if it is a recorded Tracewire span: module-level
+ * helpers and other tracers start its children there, so that tracer's limits and counters apply.
+ */
+export function tracerOwning(span: Span | SpanContext | null | undefined): Tracer | undefined {
+  return span instanceof RecordingSpan ? TRACER_OF_STORE.get((span[OWNER] as LocalTrace).store) : undefined;
+}
+
 function isThenable(x: unknown): x is PromiseLike<unknown> {
   return !!x && (typeof x === 'object' || typeof x === 'function') && typeof (x as PromiseLike<unknown>).then === 'function';
 }
@@ -97,6 +108,7 @@ class TracerImpl implements Tracer {
       this.pipeline.submit(trace);
       return true;
     }, drop);
+    TRACER_OF_STORE.set(this.store, this);
   }
 
   startSpan(name: string, opts?: StartSpanOptions): Span {
@@ -120,6 +132,12 @@ class TracerImpl implements Tracer {
     let localParent: RecordingSpan | undefined;
     if (parent) {
       if (parent instanceof RecordingSpan) {
+        const trace = parent[OWNER] as LocalTrace;
+        if (trace.store !== this.store) {
+          // A span of another tracer's trace: the child joins that trace, under that tracer's limits.
+          const owner = TRACER_OF_STORE.get(trace.store);
+          if (owner !== undefined) return owner.start(name, kind, attributes, links, startTime, parent);
+        }
         // Our own span: its ids are valid by construction, no need to re-check them.
         localParent = parent;
         parentCtx = parent.spanContext();

@@ -270,3 +270,43 @@ describe('createTracer', () => {
     expect(() => createTracer({ limits: { lingerMs: -1 } })).toThrow(/lingerMs/);
   });
 });
+
+describe('children of another tracer\'s trace', () => {
+  it('belong to the tracer of the trace they join: its limits, its counters', async () => {
+    const own = memoryTracer({ limits: { maxSpansPerTrace: 2 } });
+    const global = memoryTracer();
+    setGlobalTracer(global.tracer);
+    try {
+      await own.tracer.withSpan('request', async () => {
+        // Module-level helpers, as a handler under tracingMiddleware({ tracer }) uses them.
+        withSpan('child-1', () => undefined);
+        await withSpan('child-2', async () => undefined);
+        // Another tracer's startSpan under this trace's span joins this trace too.
+        global.tracer.startSpan('child-3').end();
+      });
+      const [trace] = await own.exporter.waitFor(1);
+      expect(trace.spans.map((s) => s.name)).toEqual(['request', 'child-1']);
+      expect(own.tracer.stats().dropped).toEqual({ spans_per_trace_cap: 2 });
+      await global.tracer.forceFlush();
+      expect(global.exporter.traces()).toEqual([]);
+      expect(global.tracer.stats()).toMatchObject({ startedTraces: 0, dropped: {} });
+    } finally {
+      setGlobalTracer(undefined);
+      await own.tracer.shutdown();
+      await global.tracer.shutdown();
+    }
+  });
+
+  it('the global tracer still starts a new trace outside any span', async () => {
+    const global = memoryTracer();
+    setGlobalTracer(global.tracer);
+    try {
+      withSpan('alone', () => undefined);
+      const [trace] = await global.exporter.waitFor(1);
+      expect(trace.spans.map((s) => s.name)).toEqual(['alone']);
+    } finally {
+      setGlobalTracer(undefined);
+      await global.tracer.shutdown();
+    }
+  });
+});
