@@ -30,6 +30,8 @@ export type {
   TrustPolicy,
 } from './types';
 export { TraceFlags } from './types';
+/** Tracewire's version (`telemetry.sdk.version`, and the instrumentation scope version exporters send). */
+export { SDK_VERSION } from './config/defaults';
 
 export { createTracer, recordError } from './tracer/tracer';
 export type { Tracer } from './tracer/tracer';

@@ -1,0 +1,7 @@
+/**
+ * @tracewire/otlp — send Tracewire traces to every OpenTelemetry backend.
+ * A plain list of named exports.
+ */
+export { SCOPE, INCOMPLETE_ATTRIBUTE, FRAGMENT_ATTRIBUTE } from './common';
+export { splitEpochMs, unixNanosString, unixNanosBigInt, unixNanosHalves, hrTime, epochMicros } from './common';
+export { exportMarks, exportedAttributes } from './common';
