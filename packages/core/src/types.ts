@@ -104,6 +104,12 @@ export interface SpanData {
 /** A destination for finished traces. */
 export interface Exporter {
   name: string;
+  /**
+   * How long this exporter's batches wait for more traces, overriding the tracer's
+   * `batch.scheduledDelayMillis`. 0 exports each trace as soon as it is complete (the console
+   * exporter: a developer sees the request at once); network exporters keep batching.
+   */
+  readonly scheduledDelayMillis?: number;
   export(traces: FinishedTrace[]): Promise<void>;
   shutdown?(): Promise<void>;
   forceFlush?(): Promise<void>;

@@ -23,6 +23,7 @@ import {
 } from './defaults';
 import type { StoreLimits } from './defaults';
 import { readEnv } from './env';
+import { warnOnce } from './warn';
 import type { OtlpEnvConfig } from './env';
 import { describeValue, isPlainObject, optionError, rejectUnknownKeys } from './validate';
 import { warnOnce, writeWarning } from './warn';
@@ -380,8 +381,13 @@ export function resolveConfig(options?: TracerOptions, env: NodeJS.ProcessEnv = 
   if (tail !== undefined) config.tail = tail;
   if (typeof o.sampler === 'number') config.parentBasedRatio = o.sampler;
   else if (o.sampler === undefined && e.sampler === undefined) config.parentBasedRatio = 1;
-  if (exporters !== undefined) config.exporters = exporters;
-  else if (e.exporters !== undefined) config.exporterNames = e.exporters;
+  if (exporters !== undefined) {
+    config.exporters = exporters;
+    // Code wins over the environment (as in OpenTelemetry SDKs), but not silently.
+    if (e.exporters !== undefined) {
+      warnOnce('exporters-over-env', `OTEL_TRACES_EXPORTER=${JSON.stringify(env.OTEL_TRACES_EXPORTER)} is ignored: createTracer() was given exporters (${exporters.map((x) => JSON.stringify(x.name)).join(', ') || 'none'})`);
+    }
+  } else if (e.exporters !== undefined) config.exporterNames = e.exporters;
   if (propagateTo !== undefined) config.propagateTo = propagateTo;
   if (pricing !== undefined) config.pricing = pricing;
   return config;

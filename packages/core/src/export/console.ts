@@ -38,6 +38,8 @@ const NO_COLOR: Palette = { bold: plain, dim: plain, red: plain, yellow: plain, 
 /** Writes finished traces to a stream: a waterfall for humans on a terminal, JSON lines otherwise. */
 export class ConsoleExporter implements Exporter {
   readonly name = 'console';
+  /** A trace is written as soon as it is complete, not after the tracer's batch delay. */
+  readonly scheduledDelayMillis = 0;
   private readonly stream: NodeJS.WritableStream;
   private readonly format: 'tree' | 'json';
   private readonly palette: Palette;

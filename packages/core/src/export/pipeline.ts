@@ -1,6 +1,7 @@
 import type { Exporter, FinishedTrace } from '../types';
 import { suppressTracing } from '../context/storage';
 import { logThrottled } from '../config/warn';
+import { MAX_TIMER_MS } from '../config/defaults';
 
 export interface ResolvedBatch {
   maxQueueSize: number;
@@ -32,12 +33,17 @@ class ExporterWorker {
   private timer: NodeJS.Timeout | undefined;
   private kick: NodeJS.Immediate | undefined;
   readonly counters: ExporterCounters = { exported: 0, failed: 0, timeouts: 0, queued: 0, dropped: 0 };
+  /** The exporter's own batch delay when it asks for one (`Exporter.scheduledDelayMillis`). */
+  private readonly delayMs: number;
 
   constructor(
     readonly exporter: Exporter,
     private readonly opts: ResolvedBatch,
     private readonly onDrop: (reason: string) => void,
-  ) {}
+  ) {
+    const own = exporter.scheduledDelayMillis;
+    this.delayMs = typeof own === 'number' && own >= 0 && own <= MAX_TIMER_MS ? own : opts.scheduledDelayMillis;
+  }
 
   enqueue(trace: FinishedTrace): void {
     const n = trace.spans.length;
@@ -50,14 +56,17 @@ class ExporterWorker {
     this.queue.push(trace);
     this.queuedSpans += n;
     this.counters.queued = this.queue.length;
-    if (this.queuedSpans >= this.opts.maxExportBatchSize) this.scheduleNow();
-    else if (this.timer === undefined && this.kick === undefined) {
-      this.timer = setTimeout(() => {
-        this.timer = undefined;
-        this.pump();
-      }, this.opts.scheduledDelayMillis);
-      this.timer.unref();
-    }
+    if (this.queuedSpans >= this.opts.maxExportBatchSize || this.delayMs === 0) this.scheduleNow();
+    else if (this.timer === undefined && this.kick === undefined) this.arm();
+  }
+
+  /** Pumps once the batch delay has passed. */
+  private arm(): void {
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.pump();
+    }, this.delayMs);
+    this.timer.unref();
   }
 
   private scheduleNow(): void {
@@ -79,14 +88,8 @@ class ExporterWorker {
     }
     this.inFlight = this.exportBatch().finally(() => {
       this.inFlight = undefined;
-      if (this.queuedSpans >= this.opts.maxExportBatchSize) this.scheduleNow();
-      else if (this.queue.length > 0 && this.timer === undefined) {
-        this.timer = setTimeout(() => {
-          this.timer = undefined;
-          this.pump();
-        }, this.opts.scheduledDelayMillis);
-        this.timer.unref();
-      }
+      if (this.queuedSpans >= this.opts.maxExportBatchSize || (this.delayMs === 0 && this.queue.length > 0)) this.scheduleNow();
+      else if (this.queue.length > 0 && this.timer === undefined) this.arm();
     });
   }
 

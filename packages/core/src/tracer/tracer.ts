@@ -93,6 +93,12 @@ class TracerImpl implements Tracer {
       this.dropped[reason] = (this.dropped[reason] ?? 0) + n;
     };
     this.pipeline = new ExportPipeline(exporters, this.config.batch, drop);
+    const names = this.config.exporterNames;
+    if (exporters.length === 0 && names !== undefined && names.length > 0) {
+      warnOnce('no-exporter', `OTEL_TRACES_EXPORTER=${names.join(',')} gave no usable exporter; finished traces are counted as dropped (no_exporter)`);
+    }
+    // Without any exporter a finished trace goes nowhere: counted as such, never as exported.
+    const hasExporters = exporters.length > 0;
     const tail = this.config.tail;
     this.store = new TraceStore(this.config.store, this.config.resource, (trace: FinishedTrace) => {
       if (tail !== undefined && trace.fragment === 0 && !tail(trace)) {
@@ -101,6 +107,10 @@ class TracerImpl implements Tracer {
       }
       if (this.shutDown && trace.fragment > 0) {
         drop('after_shutdown');
+        return true;
+      }
+      if (!hasExporters) {
+        drop('no_exporter');
         return true;
       }
       this.exportedTraces++;

@@ -89,6 +89,47 @@ describe('export pipeline', () => {
     await tracer.shutdown();
   });
 
+  it("exports at once for an exporter that asks for no batch delay (the console), and batches the others", async () => {
+    const immediate: FinishedTrace[] = [];
+    const batched: FinishedTrace[] = [];
+    const tracer = createTracer({
+      exporters: [
+        { name: 'immediate', scheduledDelayMillis: 0, export: async (t: FinishedTrace[]) => { immediate.push(...t); } },
+        { name: 'batched', export: async (t: FinishedTrace[]) => { batched.push(...t); } },
+      ],
+      batch: { scheduledDelayMillis: 60_000 },
+    });
+    tracer.withSpan('request', () => undefined);
+    for (let i = 0; i < 200 && immediate.length < 1; i++) await new Promise((r) => setTimeout(r, 5));
+    expect(immediate.map((t) => t.spans[0].name)).toEqual(['request']);
+    expect(batched).toEqual([]); // still waiting for its minute
+    await tracer.shutdown();
+    expect(batched).toHaveLength(1);
+  });
+
+  it('counts traces as dropped (no_exporter), not exported, when there is no exporter', async () => {
+    const tracer = createTracer({ exporters: [] });
+    tracer.withSpan('a', () => undefined);
+    tracer.withSpan('b', () => undefined);
+    await tracer.forceFlush();
+    expect(tracer.stats()).toMatchObject({ exportedTraces: 0, exportedSpans: 0, dropped: { no_exporter: 2 }, exporters: {} });
+    await tracer.shutdown();
+  });
+
+  it('warns once that OTEL_TRACES_EXPORTER is ignored when exporters are given in code', async () => {
+    const saved = process.env.OTEL_TRACES_EXPORTER;
+    process.env.OTEL_TRACES_EXPORTER = 'console';
+    try {
+      const a = createTracer({ exporters: [new InMemoryExporter()] });
+      const b = createTracer({ exporters: [new InMemoryExporter()] });
+      expect(stderrLines('OTEL_TRACES_EXPORTER="console" is ignored')).toHaveLength(1);
+      await Promise.all([a.shutdown(), b.shutdown()]);
+    } finally {
+      if (saved === undefined) delete process.env.OTEL_TRACES_EXPORTER;
+      else process.env.OTEL_TRACES_EXPORTER = saved;
+    }
+  });
+
   it('shutdown delivers everything queued and exports live traces as incomplete', async () => {
     const received: FinishedTrace[] = [];
     let shutdownCalled = false;
