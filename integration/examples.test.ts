@@ -45,8 +45,26 @@ const rootName = (t: FinishedTrace) => t.spans.find((s) => s.spanId === t.rootSp
 
 describe('examples', () => {
   it('express-basic prints the traces of its requests', async () => {
-    const traces = await runExample('express-basic', 5);
-    expect(traces.map(rootName).sort()).toEqual(['GET', 'GET /fail', 'GET /hello/:name', 'GET /stream', 'GET /users/:id']);
+    const traces = await runExample('express-basic', 6);
+    expect(traces.map(rootName).sort()).toEqual(['GET', 'GET /chat', 'GET /fail', 'GET /hello/:name', 'GET /users/:id', 'POST /v1/chat/completions']);
+    // The LLM call: a tracedFetch hop to the mock model, its token stream relayed to the client.
+    const chat = traces.find((t) => rootName(t) === 'GET /chat')!;
+    const model = traces.find((t) => rootName(t) === 'POST /v1/chat/completions')!;
+    expect(model.traceId).toBe(chat.traceId);
+    const client = chat.spans.find((s) => s.kind === 'client')!;
+    expect(client.name).toBe('chat gpt-5.4-mini');
+    expect(model.spans[0].parentSpanId).toBe(client.spanId);
+    for (const span of [chat.spans[0], client]) {
+      expect(span.attributes).toMatchObject({
+        'gen_ai.provider.name': 'openai',
+        'gen_ai.response.model': 'gpt-5.4-mini',
+        'gen_ai.usage.input_tokens': 24,
+        'gen_ai.response.finish_reasons': ['stop'],
+      });
+      expect(span.attributes['gen_ai.usage.output_tokens']).toBeGreaterThan(5);
+      expect(span.attributes['gen_ai.response.time_to_first_chunk']).toBeGreaterThan(0);
+      expect(span.attributes['tracewire.usage.cost']).toBeGreaterThan(0);
+    }
     const users = traces.find((t) => rootName(t) === 'GET /users/:id')!;
     expect(users.traceId).toBe('0af7651916cd43dd8448eb211c80319c');
     expect(users.spans.map((s) => s.name)).toEqual(['GET /users/:id', 'load user', 'db.query users', 'score.compute']);

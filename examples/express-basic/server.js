@@ -1,16 +1,16 @@
 'use strict';
-// Express app traced by Tracewire; every request prints its trace through ConsoleExporter.
+// Express app traced by Tracewire; every request prints its trace through ConsoleExporter as soon
+// as it is complete. /chat calls a (local, mock) LLM through tracedFetch and relays its token stream:
+// its trace shows time to first token, token counts and cost on both the server and client span.
 // Run: pnpm demo   (or: pnpm build && node examples/express-basic/server.js)
 const express = require('express');
-const { createTracer, ConsoleExporter, withSpan } = require('@tracewire/core');
+const { createTracer, createTracedFetch, ConsoleExporter, withSpan } = require('@tracewire/core');
 const { tracingMiddleware, traced } = require('@tracewire/express');
 const { serve, stopOnSignals } = require('../shared/lifecycle');
+const { streamChatCompletion } = require('../shared/mock-llm');
 
-const tracer = createTracer({
-  serviceName: 'express-basic',
-  exporters: [new ConsoleExporter()],
-  batch: { scheduledDelayMillis: 200 }, // print promptly in a demo (default 5 s)
-});
+const tracer = createTracer({ serviceName: 'express-basic', exporters: [new ConsoleExporter()] });
+const fetch = createTracedFetch(undefined, { tracer });
 
 const app = express();
 app.use(tracingMiddleware({ tracer, captureHeaders: ['x-request-id'] }));
@@ -33,18 +33,27 @@ app.get('/users/:id', traced('load user', async (req, res) => {
   res.json({ ...user, score });
 }));
 
-// A streamed response: the server span lasts until the last byte.
-app.get('/stream', (req, res) => {
-  res.setHeader('content-type', 'text/event-stream');
-  let i = 0;
-  const timer = setInterval(() => {
-    res.write(`data: {"token": ${i}}\n\n`);
-    if (++i === 5) {
-      clearInterval(timer);
-      res.end('data: [DONE]\n\n');
-    }
-  }, 20);
-  res.on('close', () => clearInterval(timer));
+// The LLM provider's side: an OpenAI-compatible streaming endpoint (a local mock, no network).
+app.post('/v1/chat/completions', express.json(), (req, res) => {
+  streamChatCompletion(res, { model: req.body.model });
+});
+
+// An LLM call through tracedFetch, its token stream relayed to the client: the server span lasts
+// until the last byte and, like the client span, records TTFT, tokens and cost.
+app.get('/chat', async (req, res) => {
+  const upstream = await fetch(`http://127.0.0.1:${server.address().port}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      model: 'gpt-5.4-mini',
+      stream: true,
+      stream_options: { include_usage: true },
+      messages: [{ role: 'user', content: String(req.query.q ?? 'Why trace an LLM service?') }],
+    }),
+  });
+  res.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'text/event-stream' });
+  for await (const bytes of upstream.body) res.write(bytes);
+  res.end();
 });
 
 app.get('/fail', () => {
@@ -56,6 +65,6 @@ app.use((err, req, res, _next) => {
   res.status(500).json({ error: err.message });
 });
 
-const paths = ['/users/42', '/hello/world?token=secret', '/stream', '/fail', '/missing'];
+const paths = ['/users/42', '/hello/world?token=secret', '/chat', '/fail', '/missing'];
 const server = serve('express-basic', app, 3000, paths);
 stopOnSignals(tracer, () => server.close());

@@ -7,11 +7,7 @@ const { createTracer, ConsoleExporter, withSpan } = require('@tracewire/core');
 const { tracingPlugin } = require('@tracewire/fastify');
 const { ready, stopOnSignals } = require('../shared/lifecycle');
 
-const tracer = createTracer({
-  serviceName: 'fastify-basic',
-  exporters: [new ConsoleExporter()],
-  batch: { scheduledDelayMillis: 200 },
-});
+const tracer = createTracer({ serviceName: 'fastify-basic', exporters: [new ConsoleExporter()] });
 
 async function main() {
   const app = Fastify();

@@ -8,11 +8,7 @@ const { createTracer, ConsoleExporter, withSpan } = require('@tracewire/core');
 const { tracingMiddleware } = require('@tracewire/koa');
 const { serve, stopOnSignals } = require('../shared/lifecycle');
 
-const tracer = createTracer({
-  serviceName: 'koa-basic',
-  exporters: [new ConsoleExporter()],
-  batch: { scheduledDelayMillis: 200 },
-});
+const tracer = createTracer({ serviceName: 'koa-basic', exporters: [new ConsoleExporter()] });
 
 const app = new Koa();
 app.use(tracingMiddleware({ tracer }));
