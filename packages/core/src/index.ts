@@ -8,6 +8,7 @@ export type {
   AttributesInput,
   BatchOptions,
   Exporter,
+  ExporterStats,
   FinishedTrace,
   Link,
   Sampler,
@@ -32,6 +33,9 @@ export type {
 export { TraceFlags } from './types';
 /** Tracewire's version (`telemetry.sdk.version`, and the instrumentation scope version exporters send). */
 export { SDK_VERSION } from './config/defaults';
+/** The `OTEL_EXPORTER_OTLP_*` trace settings from the environment, for exporter packages (validated, warns once). */
+export { readOtlpEnv } from './config/env';
+export type { OtlpEnvConfig } from './config/env';
 
 export { createTracer, recordError } from './tracer/tracer';
 export type { Tracer } from './tracer/tracer';

@@ -98,6 +98,12 @@ export interface SpanData {
   links: SpanLinkData[];
   traceFlags: number;
   traceState?: string;
+  /**
+   * `true` when the parent came from an incoming carrier (an extracted `traceparent`, a remote
+   * `SpanContext`); absent or `false` when the parent is local or there is none. Exporters map it to
+   * OTLP's span flags (0x100 "remote-ness known", 0x200 "parent is remote").
+   */
+  parentIsRemote?: boolean;
   dropped: { attributes: number; events: number; links: number };
 }
 
@@ -110,10 +116,20 @@ export interface Exporter {
    * exporter: a developer sees the request at once); network exporters keep batching.
    */
   readonly scheduledDelayMillis?: number;
+  /** Resolves when delivered; a rejection counts the batch's traces as `failed`. */
   export(traces: FinishedTrace[]): Promise<void>;
   shutdown?(): Promise<void>;
   forceFlush?(): Promise<void>;
+  /**
+   * Optional: the exporter's own counters (OTLP's `rejectedSpans` from partial successes,
+   * `retries`, ...), merged into `tracer.stats().exporters[name]` beside the pipeline's counters,
+   * which win on a name clash. Called by `stats()`: cheap, and a throw is logged, not raised.
+   */
+  stats?(): ExporterStats;
 }
+
+/** An exporter's own counters: finite non-negative numbers by name (others are ignored). */
+export type ExporterStats = Record<string, number>;
 
 /** What a sampler is asked. */
 export interface SamplingParams {
@@ -212,5 +228,9 @@ export interface TracerStats {
   /** Drops by reason: live_traces_cap, spans_per_trace_cap, tail, queue_full, shutdown, ... */
   dropped: Record<string, number>;
   exportErrors: number;
-  exporters: Record<string, { exported: number; failed: number; timeouts: number; queued: number; dropped: number }>;
+  /**
+   * Per exporter: traces exported, failed (export rejected or timed out), timeouts, queued and
+   * dropped (queue full), counted by the pipeline, plus the exporter's own `stats()`.
+   */
+  exporters: Record<string, { exported: number; failed: number; timeouts: number; queued: number; dropped: number; [counter: string]: number }>;
 }

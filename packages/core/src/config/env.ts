@@ -11,7 +11,12 @@ export interface OtlpEnvConfig {
   tracesEndpoint?: string;
   /** `OTEL_EXPORTER_OTLP_HEADERS` overlaid with `OTEL_EXPORTER_OTLP_TRACES_HEADERS`, percent-decoded. */
   headers: Record<string, string>;
+  /** `OTEL_EXPORTER_OTLP_TRACES_PROTOCOL`, else `OTEL_EXPORTER_OTLP_PROTOCOL`, else `http/protobuf`. */
   protocol: 'http/protobuf' | 'http/json';
+  /** `OTEL_EXPORTER_OTLP_TRACES_COMPRESSION`, else `OTEL_EXPORTER_OTLP_COMPRESSION`; undefined when unset. */
+  compression?: 'gzip' | 'none';
+  /** `OTEL_EXPORTER_OTLP_TRACES_TIMEOUT`, else `OTEL_EXPORTER_OTLP_TIMEOUT` (milliseconds); undefined when unset. */
+  timeoutMillis?: number;
 }
 
 /** What the `OTEL_*` environment variables configure. Invalid values are reported and left out. */
@@ -28,8 +33,8 @@ export interface EnvConfig {
   captureContent?: boolean;
 }
 
-/** Exporter names accepted in `OTEL_TRACES_EXPORTER`. */
-export const ENV_EXPORTER_NAMES: readonly string[] = Object.freeze(['console', 'otlp', 'none']);
+/** Exporter names accepted in `OTEL_TRACES_EXPORTER` (`otlp` and `zipkin` come from @tracewire/otlp). */
+export const ENV_EXPORTER_NAMES: readonly string[] = Object.freeze(['console', 'otlp', 'zipkin', 'none']);
 
 type Env = Record<string, string | undefined>;
 
@@ -141,6 +146,63 @@ function readProtocol(env: Env, name: string, fallbackText: string): 'http/proto
   return undefined;
 }
 
+function readCompression(env: Env, name: string, fallbackText: string): 'gzip' | 'none' | undefined {
+  const value = get(env, name);
+  if (value === undefined) return undefined;
+  const lower = value.toLowerCase();
+  if (lower === 'gzip' || lower === 'none') return lower;
+  warnEnv(name, value, `${name}=${JSON.stringify(env[name])} is not supported (use gzip or none); using ${fallbackText}`);
+  return undefined;
+}
+
+/**
+ * The `OTEL_EXPORTER_OTLP_*` variables of traces (endpoint, headers, protocol, compression,
+ * timeout), signal-specific ones first. Invalid values are reported once, naming the variable and
+ * the default used, and left out. https://opentelemetry.io/docs/specs/otel/protocol/exporter/
+ */
+export function readOtlpEnv(env: NodeJS.ProcessEnv = process.env): OtlpEnvConfig {
+  const e = env as Env;
+  const generalProtocol = readProtocol(e, 'OTEL_EXPORTER_OTLP_PROTOCOL', 'the default http/protobuf');
+  const protocol =
+    readProtocol(
+      e,
+      'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL',
+      generalProtocol ? `OTEL_EXPORTER_OTLP_PROTOCOL=${generalProtocol}` : 'the default http/protobuf',
+    ) ??
+    generalProtocol ??
+    'http/protobuf';
+  const out: OtlpEnvConfig = {
+    headers: {
+      ...readPairs(e, 'OTEL_EXPORTER_OTLP_HEADERS', true),
+      ...readPairs(e, 'OTEL_EXPORTER_OTLP_TRACES_HEADERS', true),
+    },
+    protocol,
+  };
+  const endpoint = readUrl(e, 'OTEL_EXPORTER_OTLP_ENDPOINT');
+  if (endpoint !== undefined) out.endpoint = endpoint;
+  const tracesEndpoint = readUrl(e, 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT');
+  if (tracesEndpoint !== undefined) out.tracesEndpoint = tracesEndpoint;
+  const generalCompression = readCompression(e, 'OTEL_EXPORTER_OTLP_COMPRESSION', 'the default none');
+  const compression =
+    readCompression(
+      e,
+      'OTEL_EXPORTER_OTLP_TRACES_COMPRESSION',
+      generalCompression ? `OTEL_EXPORTER_OTLP_COMPRESSION=${generalCompression}` : 'the default none',
+    ) ?? generalCompression;
+  if (compression !== undefined) out.compression = compression;
+  const generalTimeout = readInt(e, 'OTEL_EXPORTER_OTLP_TIMEOUT', 'the default 10000', true, MAX_TIMER_MS);
+  const timeout =
+    readInt(
+      e,
+      'OTEL_EXPORTER_OTLP_TRACES_TIMEOUT',
+      generalTimeout !== undefined ? `OTEL_EXPORTER_OTLP_TIMEOUT=${generalTimeout}` : 'the default 10000',
+      true,
+      MAX_TIMER_MS,
+    ) ?? generalTimeout;
+  if (timeout !== undefined) out.timeoutMillis = timeout;
+  return out;
+}
+
 function readExporters(env: Env): string[] | undefined {
   const name = 'OTEL_TRACES_EXPORTER';
   const value = get(env, name);
@@ -212,26 +274,10 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): EnvConfig {
   set('attributePerEventCountLimit', readLimit(e, 'OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT', undefined, d.attributePerEventCountLimit));
   set('attributePerLinkCountLimit', readLimit(e, 'OTEL_LINK_ATTRIBUTE_COUNT_LIMIT', undefined, d.attributePerLinkCountLimit));
 
-  const generalProtocol = readProtocol(e, 'OTEL_EXPORTER_OTLP_PROTOCOL', 'the default http/protobuf');
-  const protocol =
-    readProtocol(
-      e,
-      'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL',
-      generalProtocol ? `OTEL_EXPORTER_OTLP_PROTOCOL=${generalProtocol}` : 'the default http/protobuf',
-    ) ??
-    generalProtocol ??
-    'http/protobuf';
-
   const result: EnvConfig = {
     resourceAttributes: readPairs(e, 'OTEL_RESOURCE_ATTRIBUTES', false),
     disabled: readBool(e, 'OTEL_SDK_DISABLED', false) ?? false,
-    otlp: {
-      headers: {
-        ...readPairs(e, 'OTEL_EXPORTER_OTLP_HEADERS', true),
-        ...readPairs(e, 'OTEL_EXPORTER_OTLP_TRACES_HEADERS', true),
-      },
-      protocol,
-    },
+    otlp: readOtlpEnv(env),
     batch,
     limits,
   };
@@ -240,10 +286,6 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): EnvConfig {
   if (sampler !== undefined) result.sampler = sampler;
   const exporters = readExporters(e);
   if (exporters !== undefined) result.exporters = exporters;
-  const endpoint = readUrl(e, 'OTEL_EXPORTER_OTLP_ENDPOINT');
-  if (endpoint !== undefined) result.otlp.endpoint = endpoint;
-  const tracesEndpoint = readUrl(e, 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT');
-  if (tracesEndpoint !== undefined) result.otlp.tracesEndpoint = tracesEndpoint;
   const capture = readBool(e, 'OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT', false);
   if (capture !== undefined) result.captureContent = capture;
   return result;

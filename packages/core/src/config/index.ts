@@ -1,7 +1,7 @@
 /** Options and environment: validated and normalised once, at setup. */
 export { resolveConfig } from './options';
 export type { ResolvedConfig, Pricing } from './options';
-export { readEnv, ENV_EXPORTER_NAMES } from './env';
+export { readEnv, readOtlpEnv, ENV_EXPORTER_NAMES } from './env';
 export type { EnvConfig, OtlpEnvConfig } from './env';
 export { warnOnce, logThrottled, resetWarnings, writeWarning } from './warn';
 export {

@@ -172,7 +172,7 @@ function checkExporters(value: unknown): Exporter[] {
     const e = ex as Record<string, unknown>;
     checkString(e.name, `${path}.name`);
     if (typeof e.export !== 'function') throw optionError(`${path}.export`, 'a function', e.export);
-    for (const m of ['shutdown', 'forceFlush']) {
+    for (const m of ['shutdown', 'forceFlush', 'stats']) {
       if (e[m] !== undefined && typeof e[m] !== 'function') throw optionError(`${path}.${m}`, 'a function', e[m]);
     }
     return ex as Exporter;

@@ -1,4 +1,4 @@
-import type { Exporter, FinishedTrace } from '../types';
+import type { Exporter, FinishedTrace, TracerStats } from '../types';
 import { suppressTracing } from '../context/storage';
 import { logThrottled } from '../config/warn';
 import { MAX_TIMER_MS } from '../config/defaults';
@@ -150,6 +150,25 @@ class ExporterWorker {
     await this.callOptional('forceFlush');
   }
 
+  /** The exporter's own counters (`Exporter.stats()`), if any: finite numbers >= 0 only. */
+  ownStats(): Record<string, number> {
+    const out: Record<string, number> = {};
+    const fn = this.exporter.stats;
+    if (typeof fn !== 'function') return out;
+    try {
+      const s: unknown = fn.call(this.exporter);
+      if (s && typeof s === 'object') {
+        for (const k of Object.keys(s)) {
+          const v = (s as Record<string, unknown>)[k];
+          if (typeof v === 'number' && v >= 0 && Number.isFinite(v) && k !== '__proto__') out[k] = v;
+        }
+      }
+    } catch (err) {
+      logThrottled(`export-stats:${this.exporter.name}`, `exporter "${this.exporter.name}" stats() failed: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    return out;
+  }
+
   async callOptional(method: 'forceFlush' | 'shutdown'): Promise<void> {
     const fn = this.exporter[method];
     if (typeof fn !== 'function') return;
@@ -188,12 +207,13 @@ export class ExportPipeline {
     }));
   }
 
-  counters(): Record<string, ExporterCounters> {
-    const out: Record<string, ExporterCounters> = {};
+  /** Per exporter: the pipeline's counters over the exporter's own `stats()`. */
+  counters(): TracerStats['exporters'] {
+    const out: TracerStats['exporters'] = {};
     for (const w of this.workers) {
       let key = w.exporter.name;
       for (let i = 2; key in out; i++) key = `${w.exporter.name}#${i}`;
-      out[key] = { ...w.counters };
+      out[key] = { ...w.ownStats(), ...w.counters };
     }
     return out;
   }

@@ -112,6 +112,8 @@ export class RecordingSpan implements Span, SpanData {
   links: SpanLinkData[] = EMPTY;
   traceFlags: number;
   traceState: string | undefined;
+  /** Set by the tracer right after construction when the parent is remote (see SpanData). */
+  parentIsRemote: boolean | undefined = undefined;
   dropped: SpanData['dropped'] = NO_DROPS;
   [OWNER]: SpanOwner;
   [LIMITS]: ResolvedSpanLimits;
@@ -313,6 +315,7 @@ export class RecordingSpan implements Span, SpanData {
     };
     if (this.parentSpanId !== undefined) d.parentSpanId = this.parentSpanId;
     if (this.traceState !== undefined) d.traceState = this.traceState;
+    if (this.parentIsRemote !== undefined) d.parentIsRemote = this.parentIsRemote;
     return d;
   }
 }

@@ -135,6 +135,7 @@ describe('readEnv', () => {
       ['console', ['console']],
       ['otlp, console', ['otlp', 'console']],
       ['OTLP,otlp', ['otlp']],
+      ['zipkin,otlp', ['zipkin', 'otlp']],
       ['none', []],
     ])('reads %p', (value, expected) => {
       expect(readEnv({ OTEL_TRACES_EXPORTER: value }).exporters).toEqual(expected);
@@ -142,8 +143,8 @@ describe('readEnv', () => {
     });
 
     it('reports unknown names once and ignores them', () => {
-      expect(readEnv({ OTEL_TRACES_EXPORTER: 'zipkin,console' }).exporters).toEqual(['console']);
-      expectWarnedOnce({ OTEL_TRACES_EXPORTER: 'zipkin,console' }, 'OTEL_TRACES_EXPORTER', '"zipkin"');
+      expect(readEnv({ OTEL_TRACES_EXPORTER: 'jaeger,console' }).exporters).toEqual(['console']);
+      expectWarnedOnce({ OTEL_TRACES_EXPORTER: 'jaeger,console' }, 'OTEL_TRACES_EXPORTER', '"jaeger"');
     });
 
     it('leaves exporters unset when every name is unknown', () => {
@@ -202,6 +203,41 @@ describe('readEnv', () => {
       const env = { OTEL_EXPORTER_OTLP_PROTOCOL: value };
       expect(readEnv(env).otlp.protocol).toBe('http/protobuf');
       expectWarnedOnce(env, `OTEL_EXPORTER_OTLP_PROTOCOL="${value}"`, /http\/protobuf/);
+    });
+
+    it('reads compression and timeout, the traces ones overriding', () => {
+      expect(readEnv({ OTEL_EXPORTER_OTLP_COMPRESSION: 'GZIP', OTEL_EXPORTER_OTLP_TIMEOUT: '2500' }).otlp).toMatchObject({
+        compression: 'gzip',
+        timeoutMillis: 2500,
+      });
+      expect(
+        readEnv({
+          OTEL_EXPORTER_OTLP_COMPRESSION: 'gzip',
+          OTEL_EXPORTER_OTLP_TRACES_COMPRESSION: 'none',
+          OTEL_EXPORTER_OTLP_TIMEOUT: '2500',
+          OTEL_EXPORTER_OTLP_TRACES_TIMEOUT: '700',
+        }).otlp,
+      ).toMatchObject({ compression: 'none', timeoutMillis: 700 });
+      expect(lines()).toEqual([]);
+    });
+
+    it.each([
+      ['OTEL_EXPORTER_OTLP_COMPRESSION', 'brotli', 'using the default none'],
+      ['OTEL_EXPORTER_OTLP_TIMEOUT', '10s', 'using the default 10000'],
+      ['OTEL_EXPORTER_OTLP_TIMEOUT', '0', 'using the default 10000'],
+    ])('reports %s=%p once and leaves it unset', (name, value, used) => {
+      const otlp = readEnv({ [name]: value }).otlp;
+      expect(otlp.compression).toBeUndefined();
+      expect(otlp.timeoutMillis).toBeUndefined();
+      expectWarnedOnce({ [name]: value }, `${name}="${value}"`, used);
+    });
+
+    it('names the general value as the fallback of a bad traces value', () => {
+      expectWarnedOnce(
+        { OTEL_EXPORTER_OTLP_TIMEOUT: '2500', OTEL_EXPORTER_OTLP_TRACES_TIMEOUT: 'soon' },
+        'OTEL_EXPORTER_OTLP_TRACES_TIMEOUT="soon"',
+        'using OTEL_EXPORTER_OTLP_TIMEOUT=2500',
+      );
     });
 
     it('lets the traces protocol override the general one', () => {

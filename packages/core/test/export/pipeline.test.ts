@@ -37,6 +37,31 @@ describe('export pipeline', () => {
     await tracer.shutdown(1000);
   });
 
+  it("merges an exporter's own stats() under its name, the pipeline's counters winning, bad values left out", async () => {
+    let calls = 0;
+    const own: Exporter = {
+      name: 'own',
+      export: () => Promise.resolve(),
+      stats: () => ({ rejectedSpans: 4 + calls++, exported: 999, nan: NaN, negative: -1, text: 'x' as unknown as number }),
+    };
+    const broken: Exporter = { name: 'broken', export: () => Promise.resolve(), stats: () => { throw new Error('stats boom'); } };
+    const tracer = createTracer({ exporters: [own, broken], batch: { scheduledDelayMillis: 1 } });
+    tracer.withSpan('req', () => undefined, { parent: null });
+    await tracer.forceFlush();
+    const s = tracer.stats();
+    expect(s.exporters.own).toEqual({ rejectedSpans: 4, exported: 1, failed: 0, timeouts: 0, queued: 0, dropped: 0 });
+    expect(tracer.stats().exporters.own.rejectedSpans).toBe(5);
+    expect(s.exporters.broken).toEqual({ exported: 1, failed: 0, timeouts: 0, queued: 0, dropped: 0 });
+    expect(stderrLines('stats() failed')).toHaveLength(1);
+    await tracer.shutdown(1000);
+  });
+
+  it('rejects an exporter whose stats is not a function, naming it', () => {
+    expect(() => createTracer({ exporters: [{ name: 'x', export: () => Promise.resolve(), stats: 3 as never }] })).toThrow(
+      /exporters\[0\]\.stats/,
+    );
+  });
+
   it('logs an exporter failure at most once per interval', async () => {
     const tracer = createTracer({ exporters: [rejecting], batch: { scheduledDelayMillis: 1, maxExportBatchSize: 1 } });
     for (let i = 0; i < 5; i++) tracer.withSpan(`req${i}`, () => undefined, { parent: null });
