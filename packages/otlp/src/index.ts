@@ -5,3 +5,5 @@
 export { SCOPE, INCOMPLETE_ATTRIBUTE, FRAGMENT_ATTRIBUTE } from './common';
 export { splitEpochMs, unixNanosString, unixNanosBigInt, unixNanosHalves, hrTime, epochMicros } from './common';
 export { exportMarks, exportedAttributes } from './common';
+export { ZipkinExporter, toZipkinSpans } from './zipkin';
+export type { ZipkinExporterOptions, ZipkinSpan, ZipkinEndpoint } from './zipkin';
