@@ -1,4 +1,4 @@
-/** Public types of @tracewire/core. Plain data shapes follow DESIGN.md exactly. */
+/** Public types of @tracewire/core. The plain data exporters receive is described in docs/data-model.md. */
 
 /** An attribute value, as in the OpenTelemetry API. */
 export type AttributeValue = string | number | boolean | string[] | number[] | boolean[];

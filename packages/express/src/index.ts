@@ -8,7 +8,7 @@ import onFinished from 'on-finished';
 import { createServerInstrumentation, getTracer, recordError } from '@tracewire/core';
 import type { ServerRequestState, ServerTracingOptions } from '@tracewire/core';
 
-/** Options of `tracingMiddleware` (the adapter options of DESIGN.md). */
+/** Options of `tracingMiddleware` (README.md "Adapter options"). */
 export type ExpressTracingOptions = ServerTracingOptions;
 
 type Req = IncomingMessage & { app?: ExpressApp; baseUrl?: string; route?: { path?: unknown } };

@@ -10,7 +10,7 @@ import type { FastifyPluginCallback, FastifyRequest } from 'fastify';
 import { createServerInstrumentation } from '@tracewire/core';
 import type { ServerInstrumentation, ServerRequestState, ServerTracingOptions } from '@tracewire/core';
 
-/** Options of `tracingPlugin` (the adapter options of DESIGN.md). */
+/** Options of `tracingPlugin` (README.md "Adapter options"). */
 export type FastifyTracingOptions = ServerTracingOptions;
 
 /** Per-route settings: `app.get('/x', { config: { tracing: { spanName, ignore } } }, handler)`. */
@@ -61,7 +61,7 @@ function startRequest(inst: ServerInstrumentation, request: FastifyRequest, res:
   if (!state.recording) return state;
   if (route && typeof route.spanName === 'string' && route.spanName) state.name = route.spanName;
   // The span ends on the response's `close`, after the last byte of a streamed body, not at
-  // onSend/onResponse time; the route template is read then (DESIGN.md "The path of one request").
+  // onSend/onResponse time; the route template is read then (docs/design.md "The path of one request").
   const finish = () => inst.finish(state, routeOf(request));
   // An earlier async onRequest hook may have let the client go already: `close` is then past.
   if (res.closed) finish();

@@ -8,7 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServerInstrumentation, getTracer } from '@tracewire/core';
 import type { ServerRequestState, ServerTracingOptions } from '@tracewire/core';
 
-/** Options of `tracingMiddleware` (the adapter options of DESIGN.md). */
+/** Options of `tracingMiddleware` (README.md "Adapter options"). */
 export type KoaTracingOptions = ServerTracingOptions;
 
 /** What the adapter reads from a Koa context; structural, so Koa 2 and Koa 3 contexts both fit. */
@@ -63,7 +63,7 @@ export function tracingMiddleware(options?: KoaTracingOptions): (ctx: any, next:
     try {
       ctx[STATE] = state;
       // Koa writes or pipes the body after the middleware chain returns: the response is over at
-      // its `close` (DESIGN.md step 4), which also fires when the client goes away first.
+      // its `close` (docs/design.md "The path of one request", step 4), which also fires when the client goes away first.
       if (state.recording) ctx.res.once('close', () => inst.finish(state, routeOf(ctx)));
     } catch (err) {
       inst.internalError(err);

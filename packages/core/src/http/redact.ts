@@ -1,5 +1,5 @@
 /**
- * Redaction of URLs and headers (DESIGN.md "Safety defaults"). Values of sensitive query
+ * Redaction of URLs and headers (docs/design.md "Safety defaults"). Values of sensitive query
  * parameters become REDACTED; the rest of the string is left byte for byte as it came.
  */
 export const REDACTED = 'REDACTED';

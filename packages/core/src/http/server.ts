@@ -15,7 +15,7 @@ import type { TapSettings } from './tap';
 import type { StreamFormat } from '../stream';
 import { now } from '../trace/clock';
 
-/** Options shared by every adapter (DESIGN.md "Adapters"). */
+/** Options shared by every adapter (README.md "Adapter options"). */
 export interface ServerTracingOptions {
   /** The tracer to use (default: the global one, `getTracer()`). */
   tracer?: Tracer;
@@ -94,7 +94,7 @@ function normaliseHeaderList(list: unknown, name: string): string[] {
   const out: string[] = [];
   for (const h of list as string[]) {
     const lower = h.toLowerCase();
-    // Sensitive headers are never recorded, even when listed (DESIGN.md "Safety defaults").
+    // Sensitive headers are never recorded, even when listed (docs/design.md "Safety defaults").
     if (SENSITIVE_HEADERS.has(lower)) {
       warnOnce(`sensitive-header:${lower}`, `captureHeaders lists "${lower}", which is never recorded`);
       continue;

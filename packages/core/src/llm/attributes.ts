@@ -1,7 +1,7 @@
 /**
  * `LLMResult` → span attributes, shared by the stream accumulator (server spans) and `tracedFetch`
  * (client spans). Names follow the OpenTelemetry GenAI semantic conventions
- * (docs/gen-ai/gen-ai-spans.md, openai.md, anthropic.md) and DESIGN.md. Usage the response did not
+ * (docs/gen-ai/gen-ai-spans.md, openai.md, anthropic.md) and the README's attribute tables. Usage the response did not
  * carry is left out, never 0.
  */
 import type { Attributes } from '../types';

@@ -20,7 +20,7 @@ const EXPORTED = 1; // first export done; late spans go out as fragments
 /**
  * One local trace: the spans of one trace recorded in this process under one local root (a
  * request). Keyed by its root span, not by trace id: two requests of one distributed trace may hit
- * the same process (DESIGN.md "The path of one request").
+ * the same process (docs/design.md "The path of one request").
  */
 export class LocalTrace implements SpanOwner {
   root!: RecordingSpan;
