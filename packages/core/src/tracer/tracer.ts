@@ -17,8 +17,10 @@ import { INVALID_SPAN, NonRecordingSpan, OWNER, RecordingSpan, errorTypeOf, isSp
 import { LocalTrace, TraceStore } from '../store/store';
 import { ExportPipeline } from '../export/pipeline';
 import { ConsoleExporter } from '../export/console';
-import { extractContext, isValidSpanId, isValidTraceId } from '../propagation';
-import type { CarrierGetter } from '../propagation';
+import { defaultGetter, isValidSpanId, isValidTraceId } from '../propagation';
+import type { Baggage, CarrierGetter } from '../propagation';
+import { SAMPLING_DEFERRED, isTraceIdOnly } from '../propagation/remote';
+import type { RemoteContext } from '../propagation/remote';
 import { resolveConfig } from '../config';
 import { traceIdBelowRatio } from '../sampling';
 import type { ResolvedConfig } from '../config';
@@ -71,6 +73,21 @@ export function tracerOwning(span: Span | SpanContext | null | undefined): Trace
 
 function isThenable(x: unknown): x is PromiseLike<unknown> {
   return !!x && (typeof x === 'object' || typeof x === 'function') && typeof (x as PromiseLike<unknown>).then === 'function';
+}
+
+/** Filled by `incomingSpan`: what else the incoming carrier gave besides the span. */
+export interface IncomingOut {
+  baggage: Baggage | undefined;
+}
+
+/**
+ * Starts the span for incoming work and reports the accepted incoming baggage in `out`. For a
+ * Tracer that is not one of ours (a wrapper), plain `startIncomingSpan`, without baggage.
+ */
+export function incomingSpan(tracer: Tracer, name: string, carrier: unknown, opts: StartSpanOptions, getter: CarrierGetter<unknown>, out: IncomingOut): Span {
+  if (tracer instanceof TracerImpl) return tracer.incoming(name, carrier, opts, getter, out);
+  out.baggage = undefined;
+  return tracer.startIncomingSpan(name, carrier, opts, getter);
 }
 
 class TracerImpl implements Tracer {
@@ -134,6 +151,7 @@ class TracerImpl implements Tracer {
     links: Link[] | undefined,
     startTime: StartSpanOptions['startTime'],
     parent: Span | SpanContext | undefined | null,
+    rootTraceId?: string,
   ): Span {
     if (isTracingSuppressed()) return INVALID_SPAN;
     if (parent === undefined) parent = currentSpan();
@@ -156,10 +174,11 @@ class TracerImpl implements Tracer {
         if (!parentCtx || !isValidTraceId(parentCtx.traceId) || !isValidSpanId(parentCtx.spanId)) parentCtx = undefined;
       }
     }
-    const traceId = parentCtx ? parentCtx.traceId : newTraceId();
+    // rootTraceId: a new root in a trace the caller named without a parent span (legacy X-Trace-ID).
+    const traceId = parentCtx ? parentCtx.traceId : rootTraceId !== undefined ? rootTraceId : newTraceId();
     const spanId = newSpanId();
     // A trace id we generate is random: Level 2 `random` flag. A continued trace keeps the caller's.
-    const randomFlag = parentCtx ? parentCtx.traceFlags & TraceFlags.RANDOM : TraceFlags.RANDOM;
+    const randomFlag = parentCtx ? parentCtx.traceFlags & TraceFlags.RANDOM : rootTraceId !== undefined ? TraceFlags.NONE : TraceFlags.RANDOM;
     const traceState = parentCtx ? parentCtx.traceState : undefined;
     if (!this.config.enabled || this.shutDown) {
       return new NonRecordingSpan({ traceId, spanId, traceFlags: randomFlag | (parentCtx ? parentCtx.traceFlags & TraceFlags.SAMPLED : 0), traceState });
@@ -201,6 +220,8 @@ class TracerImpl implements Tracer {
       links,
       startTime,
     );
+    // Only a local root can have a non-local parent; remote when it was extracted from a carrier.
+    if (parentCtx !== undefined && localParent === undefined && parentCtx.isRemote === true) span.parentIsRemote = true;
     if (!localParent) {
       trace.root = span;
       trace.openedAt = span.startTime;
@@ -241,12 +262,34 @@ class TracerImpl implements Tracer {
   }
 
   startIncomingSpan(name: string, carrier: unknown, opts?: StartSpanOptions, getter?: CarrierGetter<unknown>): Span {
+    return this.incoming(name, carrier, opts, getter, undefined);
+  }
+
+  /**
+   * startIncomingSpan, also handing out the accepted incoming baggage in `out` (a scratch object the
+   * caller reuses: no allocation per request). Every configured format is read through
+   * `config.propagation`; the trust policy decides for all of them, baggage included.
+   */
+  incoming(name: string, carrier: unknown, opts: StartSpanOptions | undefined, getter: CarrierGetter<unknown> | undefined, out: IncomingOut | undefined): Span {
     const kind = (opts && opts.kind) || 'internal';
     const attributes = opts && opts.attributes;
     const startTime = opts && opts.startTime;
     const links = opts && opts.links;
-    const remote = extractContext(carrier, getter);
-    if (!remote) return this.start(name, kind, attributes, links, startTime, null);
+    const propagation = this.config.propagation;
+    const get = getter ?? defaultGetter;
+    let remote: RemoteContext | null = null;
+    let baggage: Baggage | undefined;
+    try {
+      remote = propagation.extract(carrier, get);
+      baggage = propagation.extractBaggage(carrier, get);
+    } catch {
+      // A user getter that throws is a carrier we cannot read: a fresh trace rather than a failed
+      // request (DESIGN.md, Safety defaults).
+      remote = null;
+      baggage = undefined;
+    }
+    if (out !== undefined) out.baggage = undefined;
+    if (!remote && !baggage) return this.start(name, kind, attributes, links, startTime, null);
     let trust = this.config.trustIncoming;
     if (typeof trust === 'function') {
       try {
@@ -256,10 +299,47 @@ class TracerImpl implements Tracer {
         trust = false;
       }
     }
-    if (trust) return this.start(name, kind, attributes, links, startTime, remote);
-    // Untrusted caller: a new trace whose sampling ignores the caller's flag, linked to its context.
-    const link: Link = { context: remote, attributes: { 'tracewire.link.reason': 'untrusted_parent' } };
-    return this.start(name, kind, attributes, links ? [...links, link] : [link], startTime, null);
+    if (!trust) {
+      // Untrusted caller, whatever the format: a new trace whose sampling ignores the caller's
+      // flag, linked to its context; its baggage is not taken in (it would travel on to every
+      // service behind this one).
+      if (!remote || isTraceIdOnly(remote)) return this.start(name, kind, attributes, links, startTime, null);
+      const link: Link = { context: remote, attributes: { 'tracewire.link.reason': 'untrusted_parent' } };
+      return this.start(name, kind, attributes, links ? [...links, link] : [link], startTime, null);
+    }
+    let span: Span;
+    if (!remote) {
+      span = this.start(name, kind, attributes, links, startTime, null);
+    } else {
+      if (remote[SAMPLING_DEFERRED]) {
+        // B3 without a sampling state, legacy X-Trace-ID: the caller left the decision to us, so it
+        // is taken as for a new trace (by trace id), and followed from here on.
+        const sampled = this.sampleRoot(remote.traceId, name, kind, attributes);
+        const { traceId, spanId, traceFlags } = remote;
+        remote = { traceId, spanId, traceFlags: sampled ? traceFlags | TraceFlags.SAMPLED : traceFlags & ~TraceFlags.SAMPLED, isRemote: true };
+      }
+      span = isTraceIdOnly(remote)
+        ? this.start(name, kind, attributes, links, startTime, null, remote.traceId)
+        : this.start(name, kind, attributes, links, startTime, remote);
+    }
+    if (baggage !== undefined) {
+      if (out !== undefined) out.baggage = baggage;
+      const keys = propagation.baggageAttributes;
+      if (keys !== undefined && span.isRecording()) {
+        for (let i = 0; i < keys.length; i++) {
+          const entry = baggage.get(keys[i]);
+          if (entry !== undefined) span.setAttribute(keys[i], entry.value);
+        }
+      }
+    }
+    return span;
+  }
+
+  /** The head-sampling decision for a new trace with this id (a caller that deferred it). */
+  private sampleRoot(traceId: string, name: string, kind: SpanKind, attributes: AttributesInput | undefined): boolean {
+    const ratio = this.ratio;
+    if (ratio !== undefined) return ratio >= 1 || traceIdBelowRatio(traceId, ratio);
+    return this.config.sample({ traceId, name, kind, attributes, parent: undefined });
   }
 
   async forceFlush(): Promise<void> {
@@ -299,18 +379,65 @@ class TracerImpl implements Tracer {
   }
 }
 
-/** Exporters named by OTEL_TRACES_EXPORTER. `otlp` comes from the optional @tracewire/otlp package. */
+/** The exports of @tracewire/otlp that `OTEL_TRACES_EXPORTER` names, when it is installed. */
+interface OtlpPackage {
+  OTLPTraceExporter?: new () => Exporter;
+  ZipkinExporter?: new () => Exporter;
+}
+
+/**
+ * Loads @tracewire/otlp, installed beside core in the application: resolved from core's own
+ * location first (npm, yarn, pnpm's hoisting), then from the application's working directory.
+ * Undefined, with one warning saying what to install, when it is not there.
+ */
+function loadOtlpPackage(wanted: string[]): OtlpPackage | undefined {
+  const id = '@tracewire/otlp';
+  const notFound = (err: unknown) =>
+    !!err && (err as { code?: unknown }).code === 'MODULE_NOT_FOUND' && String((err as Error).message).includes(id);
+  try {
+    return require(id) as OtlpPackage;
+  } catch (err) {
+    if (!notFound(err)) {
+      warnOnce('otlp-load', `OTEL_TRACES_EXPORTER names ${wanted.join(', ')} but ${id} failed to load (${err instanceof Error ? err.message : String(err)}); no traces are exported there`);
+      return undefined;
+    }
+  }
+  try {
+    return require(require.resolve(id, { paths: [process.cwd()] })) as OtlpPackage;
+  } catch {
+    warnOnce(
+      'otlp-missing',
+      `OTEL_TRACES_EXPORTER names ${wanted.join(', ')}, which come from ${id}, but it is not installed; ` +
+        `install it beside @tracewire/core (npm install ${id}). No traces are exported there.`,
+    );
+    return undefined;
+  }
+}
+
+/**
+ * Exporters named by OTEL_TRACES_EXPORTER: `console` from core; `otlp` (OTLPTraceExporter) and
+ * `zipkin` (ZipkinExporter) from the optional @tracewire/otlp package, configured from the
+ * environment (`OTEL_EXPORTER_OTLP_*`, `OTEL_EXPORTER_ZIPKIN_ENDPOINT`).
+ */
 function exportersByName(names: string[]): Exporter[] {
   const out: Exporter[] = [];
+  const fromPackage = names.filter((n) => n === 'otlp' || n === 'zipkin');
+  const pkg = fromPackage.length > 0 ? loadOtlpPackage(fromPackage) : undefined;
   for (const name of names) {
-    if (name === 'console') out.push(new ConsoleExporter());
-    else if (name === 'otlp') {
-      try {
-        const mod = require('@tracewire/otlp') as { OTLPExporter?: new () => Exporter };
-        if (mod.OTLPExporter) out.push(new mod.OTLPExporter());
-      } catch {
-        warnOnce('otlp-missing', 'OTEL_TRACES_EXPORTER includes "otlp" but @tracewire/otlp is not installed; skipping it');
-      }
+    if (name === 'console') {
+      out.push(new ConsoleExporter());
+      continue;
+    }
+    if (pkg === undefined || (name !== 'otlp' && name !== 'zipkin')) continue;
+    const ctor = name === 'otlp' ? pkg.OTLPTraceExporter : pkg.ZipkinExporter;
+    if (typeof ctor !== 'function') {
+      warnOnce(`otlp-missing-${name}`, `OTEL_TRACES_EXPORTER names "${name}" but the installed @tracewire/otlp has no exporter for it; update @tracewire/otlp`);
+      continue;
+    }
+    try {
+      out.push(new ctor());
+    } catch (err) {
+      warnOnce(`otlp-create-${name}`, `OTEL_TRACES_EXPORTER: the "${name}" exporter could not be created (${err instanceof Error ? err.message : String(err)}); skipping it`);
     }
   }
   return out;

@@ -175,6 +175,22 @@ describe('startIncomingSpan (trust policy)', () => {
     await tracer.shutdown();
   });
 
+  it('marks only the span whose parent came from the carrier as having a remote parent', async () => {
+    const { tracer, exporter } = memoryTracer();
+    const root = tracer.startIncomingSpan('GET /', incoming, { kind: 'server' });
+    tracer.startSpan('child', { parent: root }).end();
+    root.end();
+    tracer.startSpan('local root', { parent: { traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331', traceFlags: 1 } }).end();
+    const [t, local] = await exporter.waitFor(2);
+    const byName = Object.fromEntries(t.spans.map((s) => [s.name, s]));
+    expect(byName['GET /'].parentIsRemote).toBe(true);
+    expect(byName.child.parentIsRemote).toBeUndefined();
+    expect(local.spans[0].parentIsRemote).toBeUndefined();
+    // JSON output is unchanged for spans with a local or no parent
+    expect(JSON.stringify(byName.child)).not.toContain('parentIsRemote');
+    await tracer.shutdown();
+  });
+
   it('starts a new trace linked to the caller when trustIncoming is false', async () => {
     const { tracer, exporter } = memoryTracer({ trustIncoming: false });
     tracer.startIncomingSpan('GET /', incoming, { kind: 'server' }).end();
