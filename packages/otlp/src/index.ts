@@ -7,3 +7,15 @@ export { splitEpochMs, unixNanosString, unixNanosBigInt, unixNanosHalves, hrTime
 export { exportMarks, exportedAttributes } from './common';
 export { ZipkinExporter, toZipkinSpans } from './zipkin';
 export type { ZipkinExporterOptions, ZipkinSpan, ZipkinEndpoint } from './zipkin';
+export { fromOpenTelemetryExporter } from './opentelemetry';
+export type {
+  FromOpenTelemetryOptions,
+  OtelSpanExporter,
+  OtelReadableSpan,
+  OtelExportResult,
+  OtelResource,
+  OtelSpanContext,
+  OtelTraceState,
+  OtelHrTime,
+  OtelInstrumentationScope,
+} from './opentelemetry';
