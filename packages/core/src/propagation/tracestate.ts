@@ -1,21 +1,26 @@
-// W3C Trace Context Level 2, `tracestate`: https://www.w3.org/TR/trace-context-2/#tracestate-header
+// W3C Trace Context Level 2, `tracestate`, as the specification's current text and its test suite
+// define it (w3c/trace-context, spec/20-http_request_header_format.md "Tracestate Header" and
+// test/test.py): https://w3c.github.io/trace-context/#tracestate-header
 // Hand-scanned over the combined header value, so parsing allocates only the keys and values it
 // returns.
 
 /** At most 32 list-members (#list). */
 export const MAX_TRACESTATE_MEMBERS = 32;
-/** simple-key: lcalpha 0*255(...) (#key). */
-const MAX_SIMPLE_KEY = 256;
-/** tenant-id: (lcalpha / DIGIT) 0*240(...) (#key). */
-const MAX_TENANT_ID = 241;
-/** system-id: lcalpha 0*13(...) (#key). */
-const MAX_SYSTEM_ID = 14;
-/** value: 0*255(chr) nblk-chr (#value). */
+/**
+ * The combined header Tracewire propagates is at most 512 characters: "Vendors SHOULD propagate at
+ * least 512 characters of a combined header" (#tracestate-limits); longer lists are cut by whole
+ * entries as that section says (see `truncate`).
+ */
+export const MAX_TRACESTATE_LENGTH = 512;
+/** "Entries larger than 128 characters long SHOULD be removed first" (#tracestate-limits). */
+const LONG_ENTRY = 128;
+/** key = ( lcalpha / DIGIT ) 0*255( keychar ): 256 characters at most (#key). */
+const MAX_KEY = 256;
+/** value = 0*255(chr) nblk-chr (#value). */
 const MAX_VALUE = 256;
 
 const COMMA = 0x2c;
 const EQUALS = 0x3d;
-const AT = 0x40;
 const SPACE = 0x20;
 const TAB = 0x09;
 
@@ -23,49 +28,25 @@ function isOws(c: number): boolean {
   return c === SPACE || c === TAB;
 }
 
-function isLcAlpha(c: number): boolean {
-  return c >= 0x61 && c <= 0x7a;
+function isLcAlphaOrDigit(c: number): boolean {
+  return (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39);
 }
 
-function isDigit(c: number): boolean {
-  return c >= 0x30 && c <= 0x39;
-}
-
-/** lcalpha / DIGIT / "_" / "-" / "*" / "/" — the characters after the first of every key part. */
+/** keychar = lcalpha / DIGIT / "_" / "-" / "*" / "/" / "@" (#key). */
 function isKeyChar(c: number): boolean {
-  return isLcAlpha(c) || isDigit(c) || c === 0x5f || c === 0x2d || c === 0x2a || c === 0x2f;
+  return isLcAlphaOrDigit(c) || c === 0x5f || c === 0x2d || c === 0x2a || c === 0x2f || c === 0x40;
 }
 
 /**
- * `key = simple-key / multi-tenant-key` over `s[start, end)` (#key):
- *   simple-key       = lcalpha 0*255( lcalpha / DIGIT / "_" / "-" / "*" / "/" )
- *   multi-tenant-key = tenant-id "@" system-id
- *   tenant-id        = ( lcalpha / DIGIT ) 0*240( ... )
- *   system-id        = lcalpha 0*13( ... )
+ * `key = ( lcalpha / DIGIT ) 0*255( keychar )` over `s[start, end)` (#key). The current grammar has
+ * no separate multi-tenant form: `@` is a key character like the others, allowed anywhere but
+ * first (so `foo@`, `foo@@bar` and `foo@bar@baz` are keys, `@foo` is not).
  */
 function isValidKey(s: string, start: number, end: number): boolean {
-  if (end <= start) return false;
-  const first = s.charCodeAt(start);
-  // Both forms begin with lcalpha or DIGIT (a digit only for a tenant-id); '@' never comes first.
-  if (!isLcAlpha(first) && !isDigit(first)) return false;
-  let at = -1;
-  for (let i = start + 1; i < end; i++) {
-    const c = s.charCodeAt(i);
-    if (c === AT) {
-      if (at !== -1) return false; // one '@' only
-      at = i;
-    } else if (!isKeyChar(c)) {
-      return false;
-    }
-  }
-  if (at === -1) return isLcAlpha(first) && end - start <= MAX_SIMPLE_KEY;
-  const systemLength = end - at - 1;
-  return (
-    at - start <= MAX_TENANT_ID &&
-    systemLength >= 1 &&
-    systemLength <= MAX_SYSTEM_ID &&
-    isLcAlpha(s.charCodeAt(at + 1))
-  );
+  const length = end - start;
+  if (length < 1 || length > MAX_KEY || !isLcAlphaOrDigit(s.charCodeAt(start))) return false;
+  for (let i = start + 1; i < end; i++) if (!isKeyChar(s.charCodeAt(i))) return false;
+  return true;
 }
 
 /**
@@ -82,7 +63,7 @@ function isValidValue(s: string, start: number, end: number): boolean {
   return s.charCodeAt(end - 1) !== SPACE;
 }
 
-/** Combine several header fields into one list (#combined-header-value, RFC 9110 §5.3). */
+/** Combine several header fields into one list (#tracestate-header-field-values, RFC 9110 §5.3). */
 function combine(value: unknown): string | null {
   if (typeof value === 'string') return value;
   if (!Array.isArray(value) || value.length === 0) return null;
@@ -92,14 +73,18 @@ function combine(value: unknown): string | null {
 
 /**
  * Parse a `tracestate` header value (or several, combined) into `[key, value]` entries, leftmost
- * first. Returns `null` when the header is absent or any part of it is invalid (the whole list is
- * then dropped); an empty or whitespace-only header gives `[]`. Never throws.
+ * first. Returns `null` when the header is absent or any member is malformed or there are more than
+ * 32 members (the whole list is then dropped); an empty or whitespace-only header gives `[]`.
+ * A key that occurs again is kept once, with its leftmost value: the specification lets a vendor
+ * "discard duplicate keys that were not generated by them" (#mutating-the-tracestate-field), and
+ * the leftmost entry is the most recent position (#combined-header-value). Never throws.
  */
 export function parseTracestate(value: string | string[] | undefined | null): Array<[string, string]> | null {
   const s = combine(value);
   if (s === null) return null;
   const entries: Array<[string, string]> = [];
   const n = s.length;
+  let members = 0;
   let pos = 0;
   while (pos <= n) {
     let end = s.indexOf(',', pos);
@@ -118,43 +103,86 @@ export function parseTracestate(value: string | string[] | undefined | null): Ar
     if (eq === -1 || eq >= b) return null;
     if (!isValidKey(s, a, eq) || !isValidValue(s, eq + 1, b)) return null;
     // 32 members at most (#list); more make the list invalid rather than silently truncated.
-    if (entries.length === MAX_TRACESTATE_MEMBERS) return null;
+    // Duplicates count: they are members of the list as received.
+    if (++members > MAX_TRACESTATE_MEMBERS) return null;
     const key = s.slice(a, eq);
-    // One entry per key (#combined-header-value): a duplicate means the list was mangled.
-    for (let i = 0; i < entries.length; i++) if (entries[i][0] === key) return null;
-    entries.push([key, s.slice(eq + 1, b)]);
+    let seen = false;
+    for (let i = 0; i < entries.length; i++) {
+      if (entries[i][0] === key) {
+        seen = true;
+        break;
+      }
+    }
+    if (!seen) entries.push([key, s.slice(eq + 1, b)]);
   }
   return entries;
 }
 
+/** Length of `k=v,k2=v2` for these entries. */
+function joinedLength(entries: ReadonlyArray<readonly [string, string]>): number {
+  let length = entries.length > 0 ? entries.length - 1 : 0;
+  for (let i = 0; i < entries.length; i++) length += entries[i][0].length + 1 + entries[i][1].length;
+  return length;
+}
+
 /**
- * Format entries as a `tracestate` value, `k=v,k2=v2`. Keeps the first 32 valid entries:
- * an entry this module would reject on parsing is skipped, so the header we send is always one we
- * accept (and a stray CR/LF can never reach a header).
+ * Cut a list to 512 characters by whole entries, as #tracestate-limits says: "Entries larger than
+ * 128 characters long SHOULD be removed first. Then entries SHOULD be removed starting from the end."
+ * Both passes go right to left, so what is kept keeps its order. Returns `entries` itself when it
+ * already fits (the common case: no copy).
+ */
+function truncate<E extends readonly [string, string]>(entries: E[]): E[] {
+  let length = joinedLength(entries);
+  if (length <= MAX_TRACESTATE_LENGTH) return entries;
+  const kept = entries.slice();
+  for (let i = kept.length - 1; i >= 0 && length > MAX_TRACESTATE_LENGTH; i--) {
+    const size = kept[i][0].length + 1 + kept[i][1].length;
+    if (size > LONG_ENTRY) {
+      kept.splice(i, 1);
+      length -= size + (kept.length > 0 ? 1 : 0);
+    }
+  }
+  while (length > MAX_TRACESTATE_LENGTH && kept.length > 0) {
+    const last = kept.pop()!;
+    length -= last[0].length + 1 + last[1].length + (kept.length > 0 ? 1 : 0);
+  }
+  return kept;
+}
+
+/**
+ * Format entries as a `tracestate` value, `k=v,k2=v2`. An entry this module would reject on
+ * parsing is skipped (so a stray CR/LF can never reach a header), as is a repeated key; then the
+ * first 32 are kept and the list is cut to 512 characters by whole entries (#tracestate-limits).
  */
 export function formatTracestate(entries: ReadonlyArray<readonly [string, string]>): string {
-  let out = '';
-  let count = 0;
-  for (let i = 0; i < entries.length && count < MAX_TRACESTATE_MEMBERS; i++) {
+  const valid: Array<readonly [string, string]> = [];
+  for (let i = 0; i < entries.length && valid.length < MAX_TRACESTATE_MEMBERS; i++) {
     const entry = entries[i];
     if (!Array.isArray(entry)) continue;
-    const [key, value] = entry;
+    const key: unknown = entry[0];
+    const value: unknown = entry[1];
     if (typeof key !== 'string' || typeof value !== 'string') continue;
     if (!isValidKey(key, 0, key.length) || !isValidValue(value, 0, value.length)) continue;
-    out += count === 0 ? key + '=' + value : ',' + key + '=' + value;
-    count++;
+    if (valid.some((e) => e[0] === key)) continue;
+    valid.push([key, value]);
   }
+  const kept = truncate(valid);
+  let out = '';
+  for (let i = 0; i < kept.length; i++) out += (i === 0 ? '' : ',') + kept[i][0] + '=' + kept[i][1];
   return out;
 }
 
 /**
- * The canonical form of a `tracestate` header (no OWS, no empty members), or `undefined` when it
+ * The form of a `tracestate` header Tracewire passes on: no OWS, no empty members, one entry per
+ * key, at most 512 characters (whole entries cut as #tracestate-limits says); `undefined` when it
  * is absent, empty or invalid.
  */
 export function normalizeTracestate(value: string | string[] | undefined | null): string | undefined {
-  const entries = parseTracestate(value);
-  if (entries === null || entries.length === 0) return undefined;
+  const parsed = parseTracestate(value);
+  if (parsed === null || parsed.length === 0) return undefined;
   // Already validated and at most 32: join directly instead of re-checking in formatTracestate.
+  const entries = truncate(parsed);
+  if (entries.length === 0) return undefined;
   let out = entries[0][0] + '=' + entries[0][1];
   for (let i = 1; i < entries.length; i++) out += ',' + entries[i][0] + '=' + entries[i][1];
   return out;

@@ -171,7 +171,7 @@ describe('extractContext', () => {
   });
 
   it('drops an invalid tracestate and keeps the valid traceparent', () => {
-    expect(extractContext({ traceparent: TRACEPARENT, tracestate: 'rojo=1,rojo=2' })).toEqual({
+    expect(extractContext({ traceparent: TRACEPARENT, tracestate: 'rojo=1,Rojo=2' })).toEqual({
       traceId: TRACE_ID,
       spanId: SPAN_ID,
       traceFlags: 1,
