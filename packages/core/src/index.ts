@@ -36,6 +36,8 @@ export { SDK_VERSION } from './config/defaults';
 /** The `OTEL_EXPORTER_OTLP_*` trace settings from the environment, for exporter packages (validated, warns once). */
 export { readOtlpEnv } from './config/env';
 export type { OtlpEnvConfig } from './config/env';
+/** Diagnostics for exporter packages: `[tracewire] ` lines on stderr, once per key or at most once a minute per key. */
+export { warnOnce, logThrottled } from './config/warn';
 
 export { createTracer, recordError } from './tracer/tracer';
 export type { Tracer } from './tracer/tracer';
@@ -54,8 +56,13 @@ export {
   defaultSetter,
   isValidTraceId,
   isValidSpanId,
+  extractBaggage,
+  parseBaggage,
+  formatBaggage,
 } from './propagation';
-export type { CarrierGetter, CarrierSetter } from './propagation';
+export type { CarrierGetter, CarrierSetter, Baggage, BaggageEntry, BaggageProperty, PropagatorEntry, PropagatorName, PropagatorsOption } from './propagation';
+export { getBaggage, withBaggage } from './context/baggage';
+export type { BaggageInput } from './context/baggage';
 
 export { alwaysOn, alwaysOff, traceIdRatio, parentBased } from './sampling';
 
