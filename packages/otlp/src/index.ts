@@ -19,3 +19,7 @@ export type {
   OtelHrTime,
   OtelInstrumentationScope,
 } from './opentelemetry';
+export { OTLPTraceExporter } from './otlp-exporter';
+export type { OTLPTraceExporterOptions } from './otlp-exporter';
+export { encodeTraceRequest } from './otlp-protobuf';
+export { encodeTraceRequestJson } from './otlp-json';
