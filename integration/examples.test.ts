@@ -81,4 +81,67 @@ describe('examples', () => {
     const traces = await runExample('fastify-basic', 4);
     expect(traces.map(rootName).sort()).toEqual(['GET', 'GET /api/fail', 'GET /api/stream', 'GET /api/users/:id']);
   });
+
+  it.each(['otlp', 'zipkin'])('otlp: two services deliver one trace per request to the receiver over %s, then the run exits', async (exporter) => {
+    const traces = await runOtlpExample(exporter);
+    expect(traces).toHaveLength(3);
+    for (const { spans } of traces) {
+      expect(new Set(spans.map((s) => s.protocol))).toEqual(new Set([exporter]));
+      expect(new Set(spans.map((s) => s.service))).toEqual(new Set(['shop', 'inventory']));
+      // the back's server span is the child of the front's client span: one trace across both
+      const client = spans.find((s) => s.service === 'shop' && s.kind === 'client')!;
+      const backRoot = spans.find((s) => s.service === 'inventory' && s.kind === 'server')!;
+      expect(backRoot.parentSpanId).toBe(client.spanId);
+      expect(spans.every((s) => !s.incomplete)).toBe(true);
+    }
+    const continued = traces.find((t) => t.traceId === '0af7651916cd43dd8448eb211c80319c')!;
+    const front = continued.spans.find((s) => s.service === 'shop' && s.kind === 'server')!;
+    expect(front.parentSpanId).toBe('b7ad6b7169203331');
+    expect(continued.spans.map((s) => `${s.service} ${s.name}`)).toEqual([
+      'shop GET /checkout/:sku',
+      'shop price.quote',
+      'shop GET',
+      'inventory GET /stock/:sku',
+      'inventory db.query stock',
+    ]);
+    const failed = traces.find((t) => t.spans.some((s) => s.attributes['http.response.status_code'] === 502 || s.attributes['http.response.status_code'] === '502'))!;
+    expect(failed.spans.filter((s) => s.status === 'error').map((s) => s.service).sort()).toEqual(['inventory', 'shop', 'shop']);
+  });
 });
+
+interface ReceivedSpan {
+  protocol: string;
+  service: string;
+  traceId: string;
+  spanId: string;
+  parentSpanId?: string;
+  name: string;
+  kind: string;
+  status: string;
+  incomplete: boolean;
+  attributes: Record<string, unknown>;
+}
+
+/** Runs examples/otlp/run.js to its end; resolves with the traces its receiver printed. */
+function runOtlpExample(exporter: string): Promise<Array<{ traceId: string; spans: ReceivedSpan[] }>> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(__dirname, '..', 'examples', 'otlp', 'run.js')], {
+      env: { ...process.env, EXPORTER: exporter, OUTPUT: 'json' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`otlp example did not exit in time; stderr:\n${stderr}`));
+    }, 15000);
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      if (code !== 0) reject(new Error(`otlp example exited with ${code}; stderr:\n${stderr}`));
+      else resolve(stdout.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l)));
+    });
+  });
+}
