@@ -4,7 +4,7 @@
  */
 import * as http from 'node:http';
 import * as https from 'node:https';
-import { SDK_VERSION } from '@tracewire/core';
+import { SDK_VERSION, warnOnce } from '@tracewire/core';
 
 /** How much of a response body is kept (for the error message); the rest is drained unread. */
 export const MAX_RESPONSE_BYTES = 64 * 1024;
@@ -92,16 +92,7 @@ export function readEnv(name: string): string | undefined {
   return value === '' ? undefined : value;
 }
 
-const warned = new Set<string>();
-
 /** Reports an invalid environment value once on stderr, with the variable's name and the default used. */
 export function warnEnv(name: string, value: string, used: string): void {
-  const key = `${name}=${value}`;
-  if (warned.has(key) || warned.size > 100) return;
-  warned.add(key);
-  try {
-    process.stderr.write(`[tracewire] invalid ${name}=${JSON.stringify(value)}; using ${used}\n`);
-  } catch {
-    // stderr unavailable: diagnostics are best effort
-  }
+  warnOnce(`env:${name}=${value}`, `invalid ${name}=${JSON.stringify(value)}; using ${used}`);
 }

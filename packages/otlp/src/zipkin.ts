@@ -244,6 +244,10 @@ function resolveTimeout(option: number | undefined): number {
   return DEFAULT_TIMEOUT;
 }
 
+const OPTION_KEYS: ReadonlySet<string> = new Set(['url', 'headers', 'timeoutMillis']);
+// Set by the exporter itself: a user header of the same name would corrupt the request.
+const OWN_HEADERS: ReadonlySet<string> = new Set(['content-type', 'content-length', 'content-encoding', 'transfer-encoding', 'host', 'connection']);
+
 function resolveHeaders(option: Record<string, string> | undefined): Record<string, string> {
   const headers: Record<string, string> = {};
   if (option === undefined) return headers;
@@ -253,6 +257,9 @@ function resolveHeaders(option: Record<string, string> | undefined): Record<stri
   for (const [name, value] of Object.entries(option)) {
     if (typeof value !== 'string' || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name) || /[\r\n\0]/.test(value)) {
       throw new TypeError(`ZipkinExporter: "headers" has an invalid header ${JSON.stringify(name)}`);
+    }
+    if (OWN_HEADERS.has(name.toLowerCase())) {
+      throw new TypeError(`ZipkinExporter: "headers" may not set ${JSON.stringify(name)}, which the exporter sets itself`);
     }
     headers[name.toLowerCase()] = value;
   }
@@ -279,6 +286,9 @@ export class ZipkinExporter implements Exporter {
   constructor(options: ZipkinExporterOptions = {}) {
     if (options === null || typeof options !== 'object') {
       throw new TypeError('ZipkinExporter: options must be an object');
+    }
+    for (const key of Object.keys(options)) {
+      if (!OPTION_KEYS.has(key)) throw new TypeError(`ZipkinExporter: unknown option "${key}" (known: ${[...OPTION_KEYS].join(', ')})`);
     }
     this.target = resolveUrl(options.url);
     this.url = this.target.href;

@@ -283,6 +283,8 @@ describe('ZipkinExporter', () => {
     expect(() => new ZipkinExporter({ timeoutMillis: -1 })).toThrow(/"timeoutMillis"/);
     expect(() => new ZipkinExporter({ headers: { 'bad header': 'x' } })).toThrow(/"headers"/);
     expect(() => new ZipkinExporter({ headers: { ok: 'a\r\nb' } })).toThrow(/"headers"/);
+    expect(() => new ZipkinExporter({ headers: { 'Content-Length': '1' } })).toThrow(/sets itself/);
+    expect(() => new ZipkinExporter({ endpoint: 'http://zipkin:9411' } as never)).toThrow(/unknown option "endpoint"/);
   });
 
   it('rejects exports after shutdown', async () => {
