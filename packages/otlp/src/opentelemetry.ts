@@ -183,8 +183,8 @@ class ReadableSpanImpl implements OtelReadableSpan {
     const traceState = span.traceState ? TraceStateImpl.from(span.traceState) : undefined;
     this.context = { traceId: span.traceId, spanId: span.spanId, traceFlags: span.traceFlags, isRemote: false, traceState };
     if (span.parentSpanId !== undefined) {
-      // Only the local root can have a remote parent; the tracer says so when it knows.
-      const isRemote = span.parentIsRemote ?? span.spanId === trace.rootSpanId;
+      // The tracer marks a parent extracted from a carrier (OTLP's flags and exporters read isRemote).
+      const isRemote = span.parentIsRemote === true;
       this.parentSpanContext = { traceId: span.traceId, spanId: span.parentSpanId, traceFlags: span.traceFlags, isRemote, traceState };
     }
     this.parentSpanId = span.parentSpanId;
