@@ -137,7 +137,27 @@ export class TraceStore {
   }
 
   private sortedSpans(e: Entry): ViewerSpan[] {
-    if (e.sorted === undefined) e.sorted = [...e.spans.values()].sort((a, b) => a.startTime - b.startTime);
+    if (e.sorted === undefined) {
+      // Start order; on a tie (clocks with millisecond steps) a parent comes before its children.
+      const depth = new Map<string, number>();
+      const depthOf = (s: ViewerSpan): number => {
+        let d = depth.get(s.spanId);
+        if (d !== undefined) return d;
+        d = 0;
+        let p = s.parentSpanId;
+        const seen = new Set<string>([s.spanId]);
+        while (p !== undefined && !seen.has(p)) {
+          const parent = e.spans.get(p);
+          if (parent === undefined) break;
+          seen.add(p);
+          d++;
+          p = parent.parentSpanId;
+        }
+        depth.set(s.spanId, d);
+        return d;
+      };
+      e.sorted = [...e.spans.values()].sort((a, b) => a.startTime - b.startTime || depthOf(a) - depthOf(b));
+    }
     return e.sorted;
   }
 
