@@ -49,6 +49,11 @@ export function backoffDelay(attempt: number, random: () => number = Math.random
   return base * (1 - RETRY.jitter + 2 * RETRY.jitter * random());
 }
 
+/** Certificate and TLS-verification failures: retrying cannot help. */
+function isPermanent(code: string): boolean {
+  return /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS_|ERR_SSL_/.test(code);
+}
+
 /** The target of an exporter: URL, agent (keep-alive, its idle sockets never hold the process). */
 export class HttpTarget {
   readonly url: URL;
@@ -103,7 +108,10 @@ export class HttpTarget {
         return;
       }
       req.on('error', (err: NodeJS.ErrnoException) => {
-        settle({ kind: 'retryable', reason: `connection error ${err.code ?? err.message}` });
+        const code = err.code ?? err.message;
+        // A certificate the process does not trust will not be trusted a second later.
+        if (isPermanent(code)) settle({ kind: 'failed', reason: `TLS error ${code}` });
+        else settle({ kind: 'retryable', reason: `connection error ${code}` });
       });
       req.on('response', (res) => {
         const status = res.statusCode ?? 0;
