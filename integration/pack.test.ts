@@ -268,8 +268,8 @@ describe('the packed packages', () => {
     for (const { dir, files, manifest } of packed) {
       const where = `packages/${dir}`;
       expect([where, files]).toEqual([where, expect.arrayContaining(['package/package.json', 'package/README.md', 'package/LICENSE', 'package/dist/index.js', 'package/dist/index.d.ts'])]);
-      // Nothing but the build, its README and LICENSE: no sources, tests, maps or configs.
-      const extra = files.filter((f) => !/^package\/(package\.json|README\.md|LICENSE|dist\/.*\.(js|d\.ts))$/.test(f));
+      // The build and what it needs at run time, never sources, tests, source maps or build configs.
+      const extra = files.filter((f) => /^package\/(src|test)\/|\.map$|tsconfig|\.tsbuildinfo$|(?<!\.d)\.ts$/.test(f));
       expect([where, extra]).toEqual([where, []]);
       expect([where, JSON.stringify(manifest).includes('workspace:')]).toEqual([where, false]);
       const dot = manifest.exports?.['.'];
