@@ -284,7 +284,7 @@ class TracerImpl implements Tracer {
       baggage = propagation.extractBaggage(carrier, get);
     } catch {
       // A user getter that throws is a carrier we cannot read: a fresh trace rather than a failed
-      // request (DESIGN.md, Safety defaults).
+      // request (docs/design.md "Safety defaults").
       remote = null;
       baggage = undefined;
     }
