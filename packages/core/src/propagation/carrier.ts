@@ -131,7 +131,7 @@ export function extractContext<C = unknown>(
     return ctx;
   } catch {
     // A user getter that throws is a carrier we cannot read: start a fresh trace rather than fail
-    // the request (DESIGN.md, Safety defaults).
+    // the request (docs/design.md "Safety defaults").
     return null;
   }
 }
