@@ -1,4 +1,5 @@
 /** Public types of @tracewire/core. The plain data exporters receive is described in docs/data-model.md. */
+import type { PropagatorsOption } from './propagation/composite';
 
 /** An attribute value, as in the OpenTelemetry API. */
 export type AttributeValue = string | number | boolean | string[] | number[] | boolean[];
@@ -207,6 +208,12 @@ export interface TracerOptions {
   trustIncoming?: TrustPolicy;
   /** Outbound destinations that receive traceparent from tracedFetch (hosts, globs, RegExp, predicate). */
   propagateTo?: Array<string | RegExp> | ((url: URL) => boolean);
+  /**
+   * Header formats read and written, in order (default `OTEL_PROPAGATORS`, else
+   * `['tracecontext', 'baggage']`): `tracecontext`, `baggage`, `b3`, `b3multi`, `xtrace`, or
+   * `'none'`. On extract the first valid context wins; on inject every format is written.
+   */
+  propagators?: PropagatorsOption;
   /** Record LLM prompts and outputs (default false). */
   captureContent?: boolean;
   /** Extra query parameter names whose values are replaced by REDACTED. */

@@ -1,6 +1,8 @@
 import type { Attributes, BatchOptions, Sampler, SpanLimits } from '../types';
 import { samplerFromEnv } from '../sampling/head';
 import { DEFAULT_BATCH, DEFAULT_SPAN_LIMITS, MAX_TIMER_MS } from './defaults';
+import { PROPAGATOR_NAMES } from '../propagation/composite';
+import type { PropagatorName } from '../propagation/composite';
 import { warnOnce } from './warn';
 
 /** OTLP export settings from the environment. */
@@ -31,12 +33,44 @@ export interface EnvConfig {
   batch: BatchOptions;
   limits: SpanLimits;
   captureContent?: boolean;
+  /** `OTEL_PROPAGATORS`: format names in order (`[]` for `none`); undefined when unset or all invalid. */
+  propagators?: PropagatorName[];
 }
 
 /** Exporter names accepted in `OTEL_TRACES_EXPORTER` (`otlp` and `zipkin` come from @tracewire/otlp). */
 export const ENV_EXPORTER_NAMES: readonly string[] = Object.freeze(['console', 'otlp', 'zipkin', 'none']);
 
 type Env = Record<string, string | undefined>;
+
+/**
+ * `OTEL_PROPAGATORS`, a comma list of tracecontext, baggage, b3, b3multi, xtrace and none. Unknown
+ * names (OpenTelemetry's jaeger, xray, ottrace...) are reported once and ignored; `none` anywhere
+ * turns propagation off, as in OpenTelemetry JS; a list with nothing valid falls back to the default.
+ */
+function readPropagators(env: Env): PropagatorName[] | undefined {
+  const name = 'OTEL_PROPAGATORS';
+  const value = get(env, name);
+  if (value === undefined) return undefined;
+  const names: PropagatorName[] = [];
+  let none = false;
+  for (const part of value.split(',')) {
+    const n = part.trim().toLowerCase();
+    if (n === '') continue;
+    if (n === 'none') none = true;
+    else if (!PROPAGATOR_NAMES.includes(n)) {
+      warnEnv(name, value, `${name} names an unknown propagator ${JSON.stringify(n)} (known: ${PROPAGATOR_NAMES.join(', ')}); it is ignored`);
+    } else if (!names.includes(n as PropagatorName)) names.push(n as PropagatorName);
+  }
+  if (none) {
+    if (names.length > 0) warnEnv(name, value, `${name}=${JSON.stringify(env[name])} contains "none"; nothing is propagated`);
+    return [];
+  }
+  if (names.length === 0) {
+    warnEnv(name, value, `${name}=${JSON.stringify(env[name])} names no known propagator; using the default tracecontext,baggage`);
+    return undefined;
+  }
+  return names;
+}
 
 /** A variable's value, trimmed; empty (or blank) counts as unset, as the OpenTelemetry spec says. */
 function get(env: Env, name: string): string | undefined {
@@ -288,5 +322,7 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): EnvConfig {
   if (exporters !== undefined) result.exporters = exporters;
   const capture = readBool(e, 'OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT', false);
   if (capture !== undefined) result.captureContent = capture;
+  const propagators = readPropagators(e);
+  if (propagators !== undefined) result.propagators = propagators;
   return result;
 }

@@ -23,9 +23,10 @@ import {
 } from './defaults';
 import type { StoreLimits } from './defaults';
 import { readEnv } from './env';
-import { warnOnce } from './warn';
 import type { OtlpEnvConfig } from './env';
 import { describeValue, isPlainObject, optionError, rejectUnknownKeys } from './validate';
+import { DEFAULT_PROPAGATION, checkPropagators, compilePropagation } from '../propagation/composite';
+import type { Propagation } from '../propagation/composite';
 import { warnOnce, writeWarning } from './warn';
 
 /** Per-million-token prices, as in `TracerOptions.pricing`. */
@@ -53,6 +54,8 @@ export interface ResolvedConfig {
   trustIncoming: TrustPolicy;
   /** A predicate given by the user is wrapped: a throw means "do not propagate", reported once. */
   propagateTo?: Array<string | RegExp> | ((url: URL) => boolean);
+  /** The compiled `propagators` (option, else OTEL_PROPAGATORS, else tracecontext,baggage). */
+  propagation: Propagation;
   captureContent: boolean;
   /** Lowercase query parameter names to redact: the safe defaults plus `redact.queryParams`. */
   redactQueryParams: string[];
@@ -77,6 +80,7 @@ const TOP_KEYS: ReadonlySet<string> = new Set([
   'propagateTo',
   'captureContent',
   'redact',
+  'propagators',
   'pricing',
   'limits',
   'batch',
@@ -328,6 +332,7 @@ export function resolveConfig(options?: TracerOptions, env: NodeJS.ProcessEnv = 
   const extraRedact = o.redact === undefined ? [] : checkRedact(o.redact);
   const pricing = o.pricing === undefined ? undefined : checkPricing(o.pricing);
   const limits = o.limits === undefined ? {} : checkLimits(o.limits);
+  const propagatorsOpt = o.propagators === undefined ? undefined : checkPropagators(o.propagators);
   const batchOpt = o.batch === undefined ? {} : checkBatch(o.batch);
 
   const e = readEnv(env);
@@ -375,6 +380,12 @@ export function resolveConfig(options?: TracerOptions, env: NodeJS.ProcessEnv = 
     redactQuery: createQueryRedactor(redactQueryParams),
     spanLimits: { ...DEFAULT_SPAN_LIMITS, ...e.limits, ...pick(limits, SPAN_LIMIT_KEYS) },
     store: { ...DEFAULT_STORE, ...pick(limits, STORE_KEYS) },
+    propagation:
+      propagatorsOpt !== undefined
+        ? compilePropagation(propagatorsOpt)
+        : e.propagators !== undefined
+          ? compilePropagation(e.propagators)
+          : DEFAULT_PROPAGATION,
     batch,
     otlp: e.otlp,
   };

@@ -7,12 +7,12 @@ import type { Attributes, Span } from '../types';
 import type { Tracer } from '../tracer/tracer';
 import { getTracer } from '../tracer/global';
 import { currentSpan, isTracingSuppressed, runWithSpan } from '../context/storage';
-import { injectContext } from '../propagation';
 import { redactUrl } from '../http/redact';
 import type { ResolvedConfig } from '../config';
 import { MAX_TIMER_MS } from '../config/defaults';
 import { isPlainObject, optionError, rejectUnknownKeys } from '../config/validate';
-import { compilePropagateTo } from './propagate';
+import { compilePropagateTo, injectOutgoing } from './propagate';
+import { DEFAULT_PROPAGATION } from '../propagation/composite';
 import type { PropagateMatcher, PropagateToOption } from './propagate';
 import { internalError, recordFetchError, tapResponse } from './body';
 import type { BodyObserver } from './body';
@@ -275,8 +275,8 @@ function prepare(
         headers = undefined; // fetch will reject the same headers itself
       }
       if (headers !== undefined) {
-        // A traceparent the caller set is theirs (a proxy forwarding its caller's context).
-        if (allowed && !headers.has('traceparent')) injectContext(headers, span);
+        // Every configured format and the baggage; one the caller set is theirs and left alone.
+        if (allowed) injectOutgoing(tracer.config.propagation ?? DEFAULT_PROPAGATION, headers, span);
         const copy = copyInit(init);
         copy.headers = headers;
         if (newBody !== undefined) {

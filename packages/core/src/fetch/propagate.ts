@@ -1,9 +1,15 @@
 /**
- * `propagateTo`: which destinations receive `traceparent`/`tracestate` from tracedFetch. Compiled
- * once into one predicate at setup; undefined means "every destination" (the default).
+ * `propagateTo`: which destinations receive the trace context (every configured format) and the
+ * baggage from tracedFetch. Compiled once into one predicate at setup; undefined means "every
+ * destination" (the default). `injectOutgoing` writes them.
  */
 import { optionError } from '../config/validate';
 import { writeWarning } from '../config/warn';
+import type { Span } from '../types';
+import { currentBaggage } from '../context/storage';
+import { contextToInject } from '../propagation/carrier';
+import type { CarrierSetter } from '../propagation/carrier';
+import type { Propagation } from '../propagation/composite';
 
 /** Hosts (`api.internal`, `api.internal:8443`), host globs (`*.internal`), RegExps or a predicate. */
 export type PropagateToOption = Array<string | RegExp> | ((url: URL) => boolean);
@@ -82,3 +88,23 @@ export function compilePropagateTo(option: PropagateToOption | undefined, name =
     return false;
   };
 }
+
+/**
+ * Writes the call's context in every format the tracer injects, and the active baggage, into the
+ * outgoing headers (a copy tracedFetch made). A format whose header the caller set is theirs (a
+ * proxy forwarding its caller's context) and left as it is; so is a `baggage` header the caller set.
+ * Never throws.
+ */
+export function injectOutgoing(propagation: Propagation, headers: Headers, span: Span): void {
+  try {
+    propagation.inject(headers, contextToInject(span), currentBaggage(), headersSetter, (name) => headers.has(name));
+  } catch {
+    // Propagation is best effort: the call goes out without it rather than fail.
+  }
+}
+
+const headersSetter: CarrierSetter<Headers> = {
+  set(headers, key, value) {
+    headers.set(key, value);
+  },
+};

@@ -1,11 +1,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Attributes, Span, StartSpanOptions } from '../types';
-import { NonRecordingSpan, adoptAttributes, errorTypeOf, mergeTrustedAttributes } from '../trace/span';
-import { runWithSpan } from '../context/storage';
-import { extractContext } from '../propagation';
-import type { CarrierGetter } from '../propagation';
+import { INVALID_SPAN_CONTEXT, NonRecordingSpan, adoptAttributes, errorTypeOf, mergeTrustedAttributes } from '../trace/span';
+import { newSpanId } from '../trace/ids';
+import { runWithSpan, runWithSpanAndBaggage } from '../context/storage';
+import type { Baggage, CarrierGetter } from '../propagation';
+import { isTraceIdOnly } from '../propagation/remote';
+import { DEFAULT_PROPAGATION } from '../propagation/composite';
 import { getTracer } from '../tracer/global';
-import type { Tracer } from '../tracer/tracer';
+import { incomingSpan } from '../tracer/tracer';
+import type { IncomingOut, Tracer } from '../tracer/tracer';
 import { warnOnce } from '../config/warn';
 import { compileIgnore } from './ignore';
 import type { IgnoreOption } from './ignore';
@@ -52,6 +55,8 @@ export interface ServerRequestState {
   readonly startTime: number;
   /** Watches the response body (streamed responses), when the `stream` option allows. */
   tap?: ResponseTap;
+  /** The incoming W3C baggage the trust policy let in: active while the handler runs. */
+  baggage: Baggage | undefined;
 }
 
 const ALL_FORMATS: ReadonlySet<StreamFormat> = new Set<StreamFormat>(['sse', 'ndjson', 'chunked']);
@@ -142,6 +147,8 @@ export class ServerInstrumentation {
   private readonly stream: { formats: ReadonlySet<StreamFormat>; maxBytes: number | undefined } | undefined;
   private tapSettings: TapSettings | undefined;
   private tapFor: Tracer | undefined;
+  /** Scratch for incomingSpan's second result; start() is synchronous, so one per instance is enough. */
+  private readonly incomingOut: IncomingOut = { baggage: undefined };
 
   constructor(options: ServerTracingOptions = {}, readonly adapter = 'http') {
     if (options === null || typeof options !== 'object') throw new TypeError(`tracewire: ${adapter} options must be an object`);
@@ -194,23 +201,32 @@ export class ServerInstrumentation {
       const url = req.url || '/';
       const q = url.indexOf('?');
       const path = q === -1 ? url : url.slice(0, q);
-      if (ignore || (this.ignore !== undefined && this.ignore(req, path))) {
-        // Ignored: no span, but the caller's context still flows to outbound calls.
-        const remote = req.headers.traceparent !== undefined ? extractContext(req.headers, nodeHeaderGetter as CarrierGetter<unknown>) : null;
-        if (!remote) return undefined;
-        return { span: new NonRecordingSpan(remote, true), tracer: undefined, req, res, recording: false, route: undefined, error: undefined, finished: false, startTime: 0 };
-      }
       const tracer = this.tracer();
+      // A tracer-like object without our config still gets the default formats.
+      const propagation = tracer.config.propagation ?? DEFAULT_PROPAGATION;
+      const headers = req.headers;
+      if (ignore || (this.ignore !== undefined && this.ignore(req, path))) {
+        // Ignored: no span, but the caller's context and baggage still flow to outbound calls
+        // (when the trust policy lets them in).
+        return propagation.present(headers) ? this.passThrough(tracer, req, res) : undefined;
+      }
       const rawMethod = req.method || 'GET';
       const method = KNOWN_METHODS.has(rawMethod) ? rawMethod : '_OTHER';
       const name = method === '_OTHER' ? 'HTTP' : method;
-      // No traceparent: nothing to extract or trust, a new trace (the common case for edge services).
-      const span =
-        req.headers.traceparent === undefined
-          ? tracer.startSpan(name, SERVER_ROOT)
-          : tracer.startIncomingSpan(name, req.headers, SERVER, nodeHeaderGetter as CarrierGetter<unknown>);
+      // No header any configured format reads: nothing to extract or trust, a new trace (the
+      // common case for edge services).
+      let baggage: Baggage | undefined;
+      let span: Span;
+      if (!propagation.present(headers)) {
+        span = tracer.startSpan(name, SERVER_ROOT);
+      } else {
+        const out = this.incomingOut;
+        span = incomingSpan(tracer, name, headers, SERVER, nodeHeaderGetter as CarrierGetter<unknown>, out);
+        baggage = out.baggage;
+        out.baggage = undefined;
+      }
       const recording = span.isRecording();
-      const state: ServerRequestState = { span, tracer, req, res, recording, route: undefined, error: undefined, finished: false, startTime: recording ? (span as unknown as { startTime: number }).startTime : 0 };
+      const state: ServerRequestState = { span, tracer, req, res, recording, route: undefined, error: undefined, finished: false, startTime: recording ? (span as unknown as { startTime: number }).startTime : 0, baggage };
       if (!recording) return state;
       const socket = req.socket as (typeof req.socket & { encrypted?: boolean }) | undefined;
       const [host, port] = parseHost(req.headers.host);
@@ -264,9 +280,28 @@ export class ServerInstrumentation {
     }
   }
 
+  /**
+   * The state of an ignored request that carries a context or baggage: a span that records nothing
+   * (nor does anything under it) and passes the caller's context on, with a fresh span id when
+   * the caller sent a trace id alone.
+   */
+  private passThrough(tracer: Tracer, req: IncomingMessage, res: ServerResponse): ServerRequestState | undefined {
+    const propagation = tracer.config.propagation ?? DEFAULT_PROPAGATION;
+    const trustIncoming = tracer.config.trustIncoming;
+    const getter = nodeHeaderGetter as CarrierGetter<unknown>;
+    const remote = propagation.extract(req.headers, getter);
+    const baggage = propagation.extractBaggage(req.headers, getter);
+    if (remote === null && baggage === undefined) return undefined;
+    // The predicate is wrapped by the config (a throw answers false).
+    if (!(typeof trustIncoming === 'function' ? trustIncoming(req.headers) : trustIncoming)) return undefined;
+    const ctx = remote === null ? INVALID_SPAN_CONTEXT : isTraceIdOnly(remote) ? { traceId: remote.traceId, spanId: newSpanId(), traceFlags: remote.traceFlags } : remote;
+    return { span: new NonRecordingSpan(ctx, true), tracer: undefined, req, res, recording: false, route: undefined, error: undefined, finished: false, startTime: 0, baggage };
+  }
+
   /** Runs `fn` with the request's span active (a no-op wrapper without state). */
   run<T>(state: ServerRequestState | undefined, fn: () => T): T {
-    return state ? runWithSpan(state.span, fn) : fn();
+    if (!state) return fn();
+    return state.baggage === undefined ? runWithSpan(state.span, fn) : runWithSpanAndBaggage(state.span, state.baggage, fn);
   }
 
   /**

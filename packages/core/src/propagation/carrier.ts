@@ -1,8 +1,11 @@
 import { INVALID_SPAN_CONTEXT, NonRecordingSpan, RecordingSpan } from '../trace/span';
 import type { Span, SpanContext } from '../types';
-import { currentSpan, isTracingSuppressed } from '../context/storage';
-import { formatTraceparent, isValidSpanId, isValidTraceId, parseTraceparent } from './traceparent';
-import { normalizeTracestate } from './tracestate';
+import { currentBaggage, currentSpan, isTracingSuppressed } from '../context/storage';
+import { isValidSpanId, isValidTraceId } from './traceparent';
+import { DEFAULT_PROPAGATION } from './composite';
+import type { Propagation } from './composite';
+import type { Baggage } from './baggage';
+import { isTraceIdOnly } from './remote';
 
 // Carriers are read and written through a getter and a setter, as OpenTelemetry's
 // TextMapPropagator does, so one extract/inject works over Node headers, WHATWG Headers, Maps and
@@ -17,9 +20,6 @@ export interface CarrierGetter<C = unknown> {
 export interface CarrierSetter<C = unknown> {
   set(carrier: C, key: string, value: string): void;
 }
-
-const TRACEPARENT = 'traceparent';
-const TRACESTATE = 'tracestate';
 
 const hasOwn = Object.prototype.hasOwnProperty;
 
@@ -111,24 +111,38 @@ export const defaultSetter: CarrierSetter<unknown> = {
   },
 };
 
+let globalPropagation: () => Propagation | undefined = () => DEFAULT_PROPAGATION;
+
 /**
- * Read the caller's context from a carrier's `traceparent` and `tracestate`. Returns `null` when
- * there is no valid `traceparent` (a fresh trace should start). Never throws.
+ * Where the module-level `extractContext` / `injectContext` / `extractBaggage` find the configured
+ * propagators: the global tracer's (set by tracer/global.ts, which owns the global tracer).
+ */
+export function setGlobalPropagation(source: () => Propagation | undefined): void {
+  globalPropagation = source;
+}
+
+function propagation(): Propagation {
+  try {
+    return globalPropagation() ?? DEFAULT_PROPAGATION;
+  } catch {
+    return DEFAULT_PROPAGATION;
+  }
+}
+
+/**
+ * Read the caller's context from a carrier with the global tracer's propagators (`propagators`,
+ * `OTEL_PROPAGATORS`; default W3C `traceparent`/`tracestate`): the first format that yields a
+ * valid context wins. Returns `null` when none does (a fresh trace should start), and for a legacy
+ * `X-Trace-ID` without a span id (only a server span can continue that: `startIncomingSpan`).
+ * Never throws.
  */
 export function extractContext<C = unknown>(
   carrier: C,
   getter: CarrierGetter<C> = defaultGetter,
 ): SpanContext | null {
   try {
-    const ctx = parseTraceparent(getter.get(carrier, TRACEPARENT));
-    // "If the vendor failed to parse traceparent, it MUST NOT attempt to parse tracestate"
-    // (https://www.w3.org/TR/trace-context-2/#tracestate-header).
-    if (ctx === null) return null;
-    // "failure to parse tracestate MUST NOT affect the parsing of traceparent": an invalid
-    // tracestate is dropped whole and the traceparent kept.
-    const traceState = normalizeTracestate(getter.get(carrier, TRACESTATE));
-    if (traceState !== undefined) ctx.traceState = traceState;
-    return ctx;
+    const ctx = propagation().extract(carrier, getter);
+    return ctx === null || isTraceIdOnly(ctx) ? null : ctx;
   } catch {
     // A user getter that throws is a carrier we cannot read: start a fresh trace rather than fail
     // the request (docs/design.md "Safety defaults").
@@ -136,19 +150,34 @@ export function extractContext<C = unknown>(
   }
 }
 
-/** True when every character is printable ASCII, so the value is safe as a header value. */
-function isPrintableAscii(s: string): boolean {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x20 || c > 0x7e) return false;
+/** Read W3C `baggage` from a carrier (when the global tracer's propagators include it). Never throws. */
+export function extractBaggage<C = unknown>(carrier: C, getter: CarrierGetter<C> = defaultGetter): Baggage | undefined {
+  try {
+    return propagation().extractBaggage(carrier, getter);
+  } catch {
+    return undefined;
   }
-  return true;
+}
+
+/** The context to write for `span` (or the active span), or undefined when there is none to write. */
+export function contextToInject(span: Span | SpanContext | undefined): SpanContext | undefined {
+  const source = span ?? currentSpan();
+  if (source === undefined || source === null) return undefined;
+  // Our own spans carry valid ids by construction (or the all-zero context while suppressed,
+  // which cannot reach here); anything else is checked.
+  const own = source instanceof RecordingSpan || source instanceof NonRecordingSpan;
+  const ctx = typeof (source as Span).spanContext === 'function' ? (source as Span).spanContext() : (source as SpanContext);
+  if (ctx === null || typeof ctx !== 'object') return undefined;
+  if (!own && (!isValidTraceId(ctx.traceId) || !isValidSpanId(ctx.spanId))) return undefined;
+  if (own && ctx.traceId === INVALID_SPAN_CONTEXT.traceId) return undefined;
+  return ctx;
 }
 
 /**
- * Write `traceparent` (and `tracestate`, when there is one) for `span`, or for the active span,
- * into a carrier. Does nothing while tracing is suppressed, without a span, or for an invalid
- * context. Never throws.
+ * Write the context of `span` (or of the active span) in every format the global tracer's
+ * propagators inject (default `traceparent`, `tracestate` when there is one), and the active
+ * baggage as `baggage`. Does nothing while tracing is suppressed; skips the trace formats without
+ * a span or for an invalid context. Never throws.
  */
 export function injectContext<C = unknown>(
   carrier: C,
@@ -158,23 +187,7 @@ export function injectContext<C = unknown>(
   try {
     // An exporter's own requests run suppressed and must not carry a trace onwards.
     if (isTracingSuppressed()) return;
-    const source = span ?? currentSpan();
-    if (source === undefined || source === null) return;
-    // Our own spans carry valid ids by construction (or the all-zero context while suppressed,
-    // which cannot reach here); anything else is checked.
-    const own = source instanceof RecordingSpan || source instanceof NonRecordingSpan;
-    const ctx =
-      typeof (source as Span).spanContext === 'function' ? (source as Span).spanContext() : (source as SpanContext);
-    if (ctx === null || typeof ctx !== 'object') return;
-    if (!own && (!isValidTraceId(ctx.traceId) || !isValidSpanId(ctx.spanId))) return;
-    if (own && ctx.traceId === INVALID_SPAN_CONTEXT.traceId) return;
-    setter.set(carrier, TRACEPARENT, formatTraceparent(ctx));
-    const traceState = ctx.traceState;
-    // SpanContext.traceState is already normalised when it came from extractContext; the check
-    // only keeps a hand-made one with control characters (CR/LF) out of a header.
-    if (typeof traceState === 'string' && traceState.length > 0 && isPrintableAscii(traceState)) {
-      setter.set(carrier, TRACESTATE, traceState);
-    }
+    propagation().inject(carrier, contextToInject(span), currentBaggage(), setter);
   } catch {
     // Propagation is best effort: a failing setter or span must not break the user's request.
   }

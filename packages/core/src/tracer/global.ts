@@ -1,11 +1,15 @@
 import type { Span, StartSpanOptions } from '../types';
 import { currentSpan } from '../context/storage';
+import { setGlobalPropagation } from '../propagation/carrier';
 import { createTracer, tracerOwning } from './tracer';
 import type { Tracer } from './tracer';
 
 // Kept on globalThis so that two copies of core in one process share one global tracer.
 const KEY = Symbol.for('tracewire.global.tracer');
 const g = globalThis as unknown as Record<symbol, Tracer | undefined>;
+
+// The module-level extractContext / injectContext use the global tracer's propagators.
+setGlobalPropagation(() => getTracer().config.propagation);
 
 /** The global tracer, created on first use from the environment (OTEL_* variables). */
 export function getTracer(): Tracer {
@@ -27,7 +31,7 @@ export function setGlobalTracer(tracer: Tracer | undefined): void {
  * span) belongs to, so a child inside a request of `tracingMiddleware({ tracer })` gets that
  * tracer's limits and counters; the global tracer otherwise.
  */
-function tracerFor(opts: StartSpanOptions | undefined): Tracer {
+export function tracerFor(opts?: StartSpanOptions): Tracer {
   const parent = opts !== undefined && opts.parent !== undefined ? opts.parent : currentSpan();
   return tracerOwning(parent) ?? getTracer();
 }
