@@ -2,7 +2,9 @@
 /**
  * One benchmarked server: `node bench/http/server.js <framework> <variant> [port]`.
  *   framework  express | koa | fastify
- *   variant    bare | tracewire | tracewire-unsampled | opentelemetry | context-only | read-floor
+ *   variant    bare | tracewire | tracewire-unsampled | tracewire-otlp | opentelemetry | context-only | read-floor
+ *              (tracewire-otlp: tracewire with @tracewire/otlp's OTLPTraceExporter posting protobuf to
+ *              a receiver in another process, otlp-receiver.js, instead of the discarding exporter)
  *              (context-only: bare plus `AsyncLocalStorage.run` per request; read-floor: bare plus
  *              a response tap that only reads each chunk once as text, for quick.js; both reference
  *              points, see bench/README.md)
@@ -20,7 +22,7 @@
  */
 const [framework, variant, portArg] = process.argv.slice(2);
 const FRAMEWORKS = ['express', 'koa', 'fastify'];
-const VARIANTS = ['bare', 'tracewire', 'tracewire-unsampled', 'opentelemetry', 'context-only', 'read-floor'];
+const VARIANTS = ['bare', 'tracewire', 'tracewire-unsampled', 'tracewire-otlp', 'opentelemetry', 'context-only', 'read-floor'];
 if (!FRAMEWORKS.includes(framework) || !VARIANTS.includes(variant)) {
   console.error(`usage: node bench/http/server.js <${FRAMEWORKS.join('|')}> <${VARIANTS.join('|')}> [port]`);
   process.exit(2);
@@ -33,6 +35,21 @@ const http = require('node:http');
 const { PerformanceObserver } = require('node:perf_hooks');
 const { listen } = require('./app');
 
+/** Starts otlp-receiver.js in its own process (on core 1, beside the load generator, when pinned). */
+function startOtlpReceiver() {
+  const { spawn, spawnSync } = require('node:child_process');
+  const script = require('node:path').join(__dirname, 'otlp-receiver.js');
+  const pinned = process.platform === 'linux' && spawnSync('taskset', ['-c', '1', 'true']).status === 0;
+  const [cmd, args] = pinned ? ['taskset', ['-c', '1', process.execPath, script]] : [process.execPath, [script]];
+  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  process.on('exit', () => child.kill('SIGTERM'));
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.stdout.once('data', (line) => resolve(JSON.parse(String(line)).port));
+  });
+}
+
+// tracewire-otlp builds its tracer in main(), once its receiver listens.
 let tracer;
 if (variant === 'tracewire' || variant === 'tracewire-unsampled') {
   const { createTracer } = require('@tracewire/core');
@@ -109,6 +126,17 @@ async function onControl(req, res) {
 }
 
 async function main() {
+  if (variant === 'tracewire-otlp') {
+    const otlpReceiverPort = await startOtlpReceiver();
+    const { createTracer } = require('@tracewire/core');
+    const { OTLPTraceExporter } = require('@tracewire/otlp');
+    tracer = createTracer({
+      serviceName: `bench-${framework}`,
+      sampler: 1,
+      // Default batching, protobuf, no compression: what OTEL_TRACES_EXPORTER=otlp gives.
+      exporters: [new OTLPTraceExporter({ url: `http://127.0.0.1:${otlpReceiverPort}/v1/traces` })],
+    });
+  }
   const server = await listen(framework, Number(portArg || 0), { tracer, context: variant === 'context-only', read: variant === 'read-floor' });
   // Counted for every variant alike; the window's CPU is divided by this.
   server.on('request', () => {

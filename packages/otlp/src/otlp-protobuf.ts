@@ -4,7 +4,7 @@
  * collector/trace/v1/trace_service.proto, trace/v1/trace.proto, common/v1/common.proto.
  */
 import type { AttributeValue, Attributes, FinishedTrace, SpanData, SpanLinkData } from '@tracewire/core';
-import { SCOPE, exportMarks, unixNanosHalves } from './common';
+import { SCOPE, exportMarks } from './common';
 import { ProtoWriter } from './proto-writer';
 import { groupByResource, isDoubleArray, isExportableLink, spanFlags, KIND_NUMBER, STATUS_NUMBER } from './otlp-mapping';
 
@@ -52,6 +52,12 @@ function keyValues(w: ProtoWriter, field: number, attrs: Attributes): void {
   for (const key in attrs) {
     const v: AttributeValue | undefined = attrs[key];
     if (v === undefined || v === null) continue;
+    // Fast paths for the usual attribute (short ASCII key, short ASCII string or small int).
+    if (typeof v === 'string') {
+      if (w.keyValueAscii(field, key, v)) continue;
+    } else if (typeof v === 'number' && Number.isInteger(v)) {
+      if (w.keyValueSmallInt(field, key, v)) continue;
+    }
     const kv = w.begin(field, 1); // KeyValue
     w.string(1, key);
     const val = w.begin(2, 1); // AnyValue
@@ -79,12 +85,10 @@ function span(w: ProtoWriter, trace: FinishedTrace, s: SpanData): void {
   const kind = KIND_NUMBER[s.kind] ?? 1;
   w.tag(6, VARINT);
   w.uint32(kind);
-  let [lo, hi] = unixNanosHalves(s.startTime);
   w.tag(7, I64);
-  w.fixed64(lo, hi);
-  [lo, hi] = unixNanosHalves(s.endTime);
+  w.unixNanos(s.startTime);
   w.tag(8, I64);
-  w.fixed64(lo, hi);
+  w.unixNanos(s.endTime);
   keyValues(w, 9, s.attributes);
   const marks = exportMarks(trace, s);
   if (marks !== undefined) keyValues(w, 9, marks);
@@ -97,9 +101,8 @@ function span(w: ProtoWriter, trace: FinishedTrace, s: SpanData): void {
   for (let i = 0; i < events.length; i++) {
     const e = events[i];
     const em = w.begin(11, 1);
-    [lo, hi] = unixNanosHalves(e.time);
     w.tag(1, I64);
-    w.fixed64(lo, hi);
+    w.unixNanos(e.time);
     w.string(2, e.name);
     if (e.attributes) keyValues(w, 3, e.attributes);
     w.end(em, 1);

@@ -41,13 +41,17 @@ export class ProtoWriter {
     }
   }
 
-  /** The bytes written so far, as a new Buffer; the writer starts over (its buffer is kept). */
+  /**
+   * The bytes written so far. The writer hands its buffer over (the body must outlive the next
+   * export: it may be retried) and starts a new one of the size the last message needed, which
+   * costs an allocation instead of a copy of the whole message.
+   */
   finish(): Buffer {
-    const out = Buffer.allocUnsafe(this.pos);
-    this.buf.copy(out, 0, 0, this.pos);
+    const out = this.buf.subarray(0, this.pos);
+    let next = 64 * 1024;
+    while (next < this.pos && next < 4 * 1024 * 1024) next *= 2;
+    this.buf = Buffer.allocUnsafe(next);
     this.pos = 0;
-    // A very large export should not pin its buffer for the life of the process.
-    if (this.buf.length > 4 * 1024 * 1024) this.buf = Buffer.allocUnsafe(64 * 1024);
     return out;
   }
 
@@ -103,6 +107,30 @@ export class ProtoWriter {
     this.pos = p + 4;
   }
 
+  /**
+   * A fixed64 of unix nanoseconds from epoch milliseconds (fraction kept, rounded to 1 ns), with no
+   * bigint and no allocation: the same arithmetic as `unixNanosHalves` in common.ts.
+   */
+  unixNanos(epochMs: number): void {
+    let ms = 0;
+    let ns = 0;
+    if (epochMs > 0 && epochMs !== Infinity) {
+      ms = Math.floor(epochMs);
+      ns = Math.round((epochMs - ms) * 1e6);
+      if (ns >= 1e6) {
+        ms += 1;
+        ns -= 1e6;
+      }
+    }
+    const msHi = Math.floor(ms / 65536);
+    const a = msHi * 1e6;
+    const aHi = Math.floor(a / 65536);
+    const c = (a - aHi * 65536) * 65536 + (ms - msHi * 65536) * 1e6 + ns;
+    const carry = Math.floor(c / TWO_32);
+    this.fixed32(c - carry * TWO_32);
+    this.fixed32(aHi + carry);
+  }
+
   /** A fixed64 from its two unsigned 32-bit halves. */
   fixed64(lo: number, hi: number): void {
     this.fixed32(lo);
@@ -127,8 +155,8 @@ export class ProtoWriter {
     let p = this.pos;
     b[p++] = (field << 3) | 2;
     b[p++] = byteLength;
-    for (let i = 0; i < byteLength; i++) {
-      b[p++] = (HEX[hex.charCodeAt(2 * i) & 0x7f] << 4) | HEX[hex.charCodeAt(2 * i + 1) & 0x7f];
+    for (let i = 0, j = 0; i < byteLength; i++, j += 2) {
+      b[p++] = (HEX[hex.charCodeAt(j) & 0x7f] << 4) | HEX[hex.charCodeAt(j + 1) & 0x7f];
     }
     this.pos = p;
   }
@@ -164,6 +192,80 @@ export class ProtoWriter {
     const len = this.buf.write(s, start, 'utf8');
     this.pos = start + len;
     this.closeLength(start, reserve, len);
+  }
+
+  /**
+   * A whole `KeyValue { key, value: AnyValue { string_value } }` in field `field`, when key and value
+   * are short ASCII (the common attribute): one bounds check, every length one byte. Returns false,
+   * having written nothing, when they are not; the caller then takes the general path.
+   */
+  keyValueAscii(field: number, key: string, value: string): boolean {
+    const kl = key.length;
+    const vl = value.length;
+    // KeyValue content: 2 + kl (key) + 2 (value header) + 2 + vl (string_value)
+    const inner = vl + 2;
+    const total = kl + inner + 4;
+    if (total > 127) return false;
+    this.ensure(total + 2);
+    const b = this.buf;
+    const start = this.pos;
+    let p = start;
+    b[p++] = (field << 3) | 2;
+    b[p++] = total;
+    b[p++] = 0x0a; // key = 1
+    b[p++] = kl;
+    for (let i = 0; i < kl; i++) {
+      const c = key.charCodeAt(i);
+      if (c >= 0x80) return false;
+      b[p++] = c;
+    }
+    b[p++] = 0x12; // value = 2
+    b[p++] = inner;
+    b[p++] = 0x0a; // string_value = 1
+    b[p++] = vl;
+    for (let i = 0; i < vl; i++) {
+      const c = value.charCodeAt(i);
+      if (c >= 0x80) return false;
+      b[p++] = c;
+    }
+    this.pos = p;
+    return true;
+  }
+
+  /**
+   * A whole `KeyValue { key, value: AnyValue { int_value } }` for a short ASCII key and an integer in
+   * 0..2^28 (counts, status codes, ports, tokens); false, nothing written, otherwise.
+   */
+  keyValueSmallInt(field: number, key: string, value: number): boolean {
+    const kl = key.length;
+    if (value < 0 || value >= 0x10000000) return false;
+    const vs = varintSize(value);
+    const inner = vs + 1;
+    const total = kl + inner + 4;
+    if (total > 127) return false;
+    this.ensure(total + 2);
+    const b = this.buf;
+    let p = this.pos;
+    b[p++] = (field << 3) | 2;
+    b[p++] = total;
+    b[p++] = 0x0a;
+    b[p++] = kl;
+    for (let i = 0; i < kl; i++) {
+      const c = key.charCodeAt(i);
+      if (c >= 0x80) return false;
+      b[p++] = c;
+    }
+    b[p++] = 0x12;
+    b[p++] = inner;
+    b[p++] = 0x18; // int_value = 3, varint
+    let n = value;
+    while (n > 0x7f) {
+      b[p++] = (n & 0x7f) | 0x80;
+      n >>>= 7;
+    }
+    b[p++] = n;
+    this.pos = p;
+    return true;
   }
 
   /**
