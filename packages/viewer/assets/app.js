@@ -4,6 +4,7 @@
  * (/api/facets), one trace (/api/traces/:id) and live updates (SSE, /api/events).
  * Every value from a trace is put in the page with textContent, never parsed as HTML.
  */
+/* global document, location, history, URLSearchParams, EventSource, CSS, Node, HTMLElement, HTMLInputElement, HTMLSelectElement, HTMLTextAreaElement */
 'use strict';
 
 (function () {
@@ -76,7 +77,7 @@
       let msg = `${res.status}`;
       try {
         msg = (await res.json()).error || msg;
-      } catch (_) {
+      } catch {
         // not JSON: keep the status
       }
       throw new Error(msg);
@@ -201,7 +202,7 @@
 
   // ---------- trace list ----------
   let listSeq = 0;
-  async function refreshList() {
+  async function refreshList({ live = false } = {}) {
     const seq = ++listSeq;
     const qs = queryString();
     let traces;
@@ -213,9 +214,8 @@
       return;
     }
     if (seq !== listSeq) return; // a newer refresh is on its way
-    const before = new Set(state.traces.map((t) => t.traceId));
     state.traces = traces;
-    renderList(before);
+    renderList(live);
     renderTotals(totals);
     const desc = filterDescription();
     $('list-status').textContent = traces.length === 0
@@ -223,17 +223,20 @@
       : `${traces.length} ${traces.length === 1 ? 'trace' : 'traces'}${desc ? ' ' + desc : ''}.`;
   }
 
-  function renderList(before) {
+  // Every trace id the list has shown: a row is marked new only the first time it appears live.
+  const shownIds = new Set();
+  function renderList(live) {
     const list = $('trace-list');
     const focusedId = document.activeElement && document.activeElement.dataset ? document.activeElement.dataset.traceId : undefined;
-    list.replaceChildren(...state.traces.map((t) => traceRow(t, before)));
+    list.replaceChildren(...state.traces.map((t) => traceRow(t, live)));
+    for (const t of state.traces) shownIds.add(t.traceId);
     if (focusedId) {
       const again = list.querySelector(`button[data-trace-id="${CSS.escape(focusedId)}"]`);
       if (again) again.focus();
     }
   }
 
-  function traceRow(t, before) {
+  function traceRow(t, live) {
     const selected = t.traceId === state.selectedTrace;
     const llm = t.llm;
     const badges = [];
@@ -263,7 +266,7 @@
       'button',
       {
         type: 'button',
-        class: `trace-row${t.error ? ' has-error' : ''}${before && before.size > 0 && !before.has(t.traceId) ? ' fresh' : ''}`,
+        class: `trace-row${t.error ? ' has-error' : ''}${live && shownIds.size > 0 && !shownIds.has(t.traceId) ? ' fresh' : ''}`,
         dataset: { traceId: t.traceId },
         'aria-current': selected ? 'true' : undefined,
         'aria-label': label,
@@ -282,7 +285,7 @@
   }
 
   function renderTotals(t) {
-    const fig = (name, value, title) => [el('dt', { text: name }), el('dd', { text: value, title })];
+    const fig = (name, value, title) => [el('div', { class: 'fig' }, el('dt', { text: name }), el('dd', { text: value, title }))];
     const errRate = t.requests > 0 ? ` (${Math.round((t.errors / t.requests) * 100)}%)` : '';
     $('totals-figures').replaceChildren(
       ...fig('Requests', fmtInt(t.requests)),
@@ -309,7 +312,7 @@
     let f;
     try {
       f = await getJson('/api/facets');
-    } catch (_) {
+    } catch {
       return;
     }
     const key = JSON.stringify(f);
@@ -439,8 +442,11 @@
         ' LLM path only (hide other spans)'),
     );
 
-    const ticks = el('div', { class: 'axis', 'aria-hidden': 'true' },
-      [0, 0.25, 0.5, 0.75, 1].map((f) => el('span', { class: 'tick', style: { left: `${f * 100}%` }, text: fmtMs(total * f) })));
+    const ticks = el('div', { class: 'axis-row', 'aria-hidden': 'true' },
+      el('span', { class: 'axis-label', text: 'span' }),
+      el('div', { class: 'axis' },
+        [0, 0.25, 0.5, 0.75, 1].map((f) => el('span', { class: 'tick', style: { left: `${f * 100}%` }, text: fmtMs(total * f) }))),
+      el('span', { class: 'axis-label', text: 'duration · status · LLM' }));
 
     const list = el('ol', { class: 'waterfall', 'aria-label': `Waterfall: ${shown.length} spans${keep ? ' on the LLM path' : ''}, in call order` },
       shown.map((r) => spanRow(r, t0, total, calls)));
@@ -507,10 +513,10 @@
       el('span', { class: 'svc-name', text: s.service })),
     el('span', { class: 'span-track' },
       el('span', { class: `bar${s.status.code === 'error' ? ' bar-error' : ''}${!s.ended ? ' bar-open' : ''}`, style: { left: `${left}%`, width: `${width}%`, background: color } }),
-      ttftMarker,
-      el('span', { class: 'bar-text', style: { left: `${Math.min(left + width, 85)}%` } },
-        el('span', { class: 'bar-dur', text: fmtMs(dur) }),
-        badges)));
+      ttftMarker),
+    el('span', { class: 'span-info' },
+      el('span', { class: 'bar-dur', text: fmtMs(dur) }),
+      badges));
     return el('li', null, button);
   }
 
@@ -620,7 +626,7 @@
     try {
       const m = JSON.parse(v);
       return Array.isArray(m) ? m : undefined;
-    } catch (_) {
+    } catch {
       return null; // cut at the byte cap mid-way: show the text as it is
     }
   }
@@ -636,7 +642,7 @@
       try {
         const parsed = JSON.parse(system);
         if (Array.isArray(parsed)) text = parsed.map((p) => p.content || '').join('\n');
-      } catch (_) {
+      } catch {
         // plain text
       }
       items.push(message('system', [{ type: 'text', content: text }]));
@@ -698,7 +704,7 @@
     if (refreshTimer) clearTimeout(refreshTimer);
     refreshTimer = setTimeout(() => {
       refreshTimer = null;
-      refreshList();
+      refreshList({ live: true });
       refreshFacets();
     }, 250);
     if (state.selectedTrace && changedIds && changedIds.includes(state.selectedTrace)) openTrace(state.selectedTrace, { keepSpan: true });
@@ -722,7 +728,7 @@
       $('live').classList.add('on');
       try {
         showStats(JSON.parse(e.data).stats);
-      } catch (_) {
+      } catch {
         // ignore a malformed event
       }
       scheduleRefresh();
@@ -731,7 +737,7 @@
       let data = {};
       try {
         data = JSON.parse(e.data);
-      } catch (_) {
+      } catch {
         return;
       }
       showStats(data.stats);
