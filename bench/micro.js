@@ -100,6 +100,43 @@ const cases = {
   })(),
 };
 
+// --- propagation: extract + inject per format, as one request does (read the incoming headers on
+// the server, write the outgoing ones on a tracedFetch call), through each tracer's compiled
+// `propagators`. Baggage, when present, is extracted and written on too.
+const { W3CBaggagePropagator, CompositePropagator } = require('@opentelemetry/core');
+const SMALL_BAGGAGE = 'userId=alice,isProduction=false';
+const propagationOf = (propagators) => tw.createTracer({ exporters: [discard], propagators }).config.propagation;
+function propagationCase(propagators, headers) {
+  const p = propagationOf(propagators);
+  const getter = tw.defaultGetter;
+  const setter = tw.defaultSetter;
+  return () => {
+    const ctx = p.extract(headers, getter);
+    const baggage = p.extractBaggage(headers, getter);
+    p.inject({}, ctx === null ? undefined : ctx, baggage, setter);
+  };
+}
+function otelPropagationCase(propagator, headers) {
+  return () => propagator.inject(propagator.extract(ROOT, headers, api.defaultTextMapGetter), {}, api.defaultTextMapSetter);
+}
+const otelComposite = new CompositePropagator({ propagators: [propagator, new W3CBaggagePropagator()] });
+const TP_ONLY = { traceparent: TP };
+const TP_BAGGAGE = { traceparent: TP, baggage: SMALL_BAGGAGE };
+const propagationCases = {
+  'tracecontext (traceparent)': { tracewire: propagationCase(['tracecontext'], TP_ONLY), opentelemetry: otelPropagationCase(propagator, TP_ONLY) },
+  'default tracecontext,baggage, no baggage header': { tracewire: propagationCase(undefined, TP_ONLY), opentelemetry: otelPropagationCase(otelComposite, TP_ONLY) },
+  'default tracecontext,baggage, small baggage': { tracewire: propagationCase(undefined, TP_BAGGAGE), opentelemetry: otelPropagationCase(otelComposite, TP_BAGGAGE) },
+  'tracecontext alone, small baggage header present (ignored)': { tracewire: propagationCase(['tracecontext'], TP_BAGGAGE) },
+  'baggage alone (small)': { tracewire: propagationCase(['baggage'], { baggage: SMALL_BAGGAGE }), opentelemetry: otelPropagationCase(new W3CBaggagePropagator(), { baggage: SMALL_BAGGAGE }) },
+  'b3 (single header)': { tracewire: propagationCase(['b3'], { b3: '0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-1' }) },
+  'b3multi': {
+    tracewire: propagationCase(['b3multi'], { 'x-b3-traceid': '0af7651916cd43dd8448eb211c80319c', 'x-b3-spanid': 'b7ad6b7169203331', 'x-b3-sampled': '1' }),
+  },
+  'xtrace (UUID, inject on)': {
+    tracewire: propagationCase([{ name: 'xtrace', inject: true }], { 'x-trace-id': '550e8400-e29b-41d4-a716-446655440000', 'x-span-id': 'b7ad6b7169203331' }),
+  },
+};
+
 function tick() {
   return new Promise((r) => setImmediate(r));
 }
@@ -157,6 +194,23 @@ async function main() {
     results.push({ case: name, tracewire: a, opentelemetry: b, ratio });
     console.log(`| ${name} | ${a.median.toFixed(0)} (${a.min.toFixed(0)}–${a.max.toFixed(0)}) | ${b.median.toFixed(0)} (${b.min.toFixed(0)}–${b.max.toFixed(0)}) | ${ratio.toFixed(2)} |`);
   }
+
+  console.log('\npropagation, extract + inject per request (ns/op; OpenTelemetry: @opentelemetry/core propagators where it has one)\n');
+  console.log('| format | tracewire ns/op (min–max) | opentelemetry ns/op (min–max) |');
+  console.log('|---|---|---|');
+  const propagation = {};
+  for (const [name, c] of Object.entries(propagationCases)) {
+    const a = await measure(c.tracewire);
+    const b = c.opentelemetry ? await measure(c.opentelemetry) : undefined;
+    propagation[name] = a.median;
+    results.push({ case: `propagation: ${name}`, tracewire: a, opentelemetry: b });
+    console.log(`| ${name} | ${a.median.toFixed(0)} (${a.min.toFixed(0)}–${a.max.toFixed(0)}) | ${b ? `${b.median.toFixed(0)} (${b.min.toFixed(0)}–${b.max.toFixed(0)})` : '—'} |`);
+  }
+  const tc = propagation['tracecontext (traceparent)'];
+  console.log(
+    `\ndefault composite over tracecontext alone, per request: +${(propagation['default tracecontext,baggage, no baggage header'] - tc).toFixed(0)} ns without a baggage header, ` +
+      `+${(propagation['default tracecontext,baggage, small baggage'] - propagation['tracecontext alone, small baggage header present (ignored)']).toFixed(0)} ns with a small one (limit: 150)`,
+  );
 
   const N = 50000;
   const memTracer = tw.createTracer({ exporters: [discard], limits: { maxLiveTraces: N + 10, maxSpansPerTrace: N + 10 } });

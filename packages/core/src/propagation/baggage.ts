@@ -105,49 +105,82 @@ function decodeValue(s: string, start: number, end: number): string | undefined 
   return bytes.toString('utf8', 0, n);
 }
 
-/** `s[a, b)` with OWS trimmed at both ends, as [a, b]. */
-function trim(s: string, a: number, b: number): [number, number] {
-  while (a < b && isOws(s.charCodeAt(a))) a++;
-  while (b > a && isOws(s.charCodeAt(b - 1))) b--;
-  return [a, b];
-}
+const INVALID = 0;
+const VALID = 1;
+const CANONICAL = 2;
 
-/** One `list-member` over `s[a, b)` (already trimmed), or undefined when any part of it is invalid. */
-function parseMember(s: string, a: number, b: number): [string, BaggageEntry] | undefined {
+/**
+ * One `list-member` over `s[a, b)` (already trimmed) into `out`: INVALID when any part of it is
+ * invalid, CANONICAL when it is written exactly as formatBaggage would write it (no OWS, no escapes,
+ * no empty property), VALID otherwise. Index arithmetic only: no slices but the key and value kept.
+ */
+function parseMember(s: string, a: number, b: number, out: Map<string, BaggageEntry>): number {
   let semi = s.indexOf(';', a);
   if (semi === -1 || semi > b) semi = b;
   const eq = s.indexOf('=', a);
-  if (eq === -1 || eq >= semi) return undefined;
-  const [ka, kb] = trim(s, a, eq);
-  if (!isToken(s, ka, kb)) return undefined;
-  const [va, vb] = trim(s, eq + 1, semi);
+  if (eq === -1 || eq >= semi) return INVALID;
+  let kb = eq;
+  while (kb > a && isOws(s.charCodeAt(kb - 1))) kb--;
+  if (!isToken(s, a, kb)) return INVALID;
+  let va = eq + 1;
+  let vb = semi;
+  while (va < vb && isOws(s.charCodeAt(va))) va++;
+  while (vb > va && isOws(s.charCodeAt(vb - 1))) vb--;
   const value = decodeValue(s, va, vb);
-  if (value === undefined) return undefined;
+  if (value === undefined) return INVALID;
+  // Escapes always shorten the text: an unchanged length means none were decoded.
+  let canonical = kb === eq && va === eq + 1 && vb === semi && value.length === vb - va;
   const entry: BaggageEntry = { value };
   let pos = semi;
   while (pos < b) {
     let next = s.indexOf(';', pos + 1);
     if (next === -1 || next > b) next = b;
-    const [pa, pb] = trim(s, pos + 1, next);
+    const start = pos + 1;
+    let pa = start;
+    let pb = next;
     pos = next;
+    while (pa < pb && isOws(s.charCodeAt(pa))) pa++;
+    while (pb > pa && isOws(s.charCodeAt(pb - 1))) pb--;
+    if (pa !== start || pb !== next) canonical = false;
     // An empty property (`k=v;`, `;;`) carries nothing: skipped, not a reason to drop the entry.
-    if (pa === pb) continue;
+    if (pa === pb) {
+      canonical = false;
+      continue;
+    }
     const peq = s.indexOf('=', pa);
     let property: BaggageProperty;
     if (peq === -1 || peq >= pb) {
-      if (!isToken(s, pa, pb)) return undefined;
+      if (!isToken(s, pa, pb)) return INVALID;
       property = { key: s.slice(pa, pb) };
     } else {
-      const [pka, pkb] = trim(s, pa, peq);
-      if (!isToken(s, pka, pkb)) return undefined;
-      const [pva, pvb] = trim(s, peq + 1, pb);
-      const pv = decodeValue(s, pva, pvb);
-      if (pv === undefined) return undefined;
-      property = { key: s.slice(pka, pkb), value: pv };
+      let pkb = peq;
+      while (pkb > pa && isOws(s.charCodeAt(pkb - 1))) pkb--;
+      if (!isToken(s, pa, pkb)) return INVALID;
+      let pva = peq + 1;
+      while (pva < pb && isOws(s.charCodeAt(pva))) pva++;
+      const pv = decodeValue(s, pva, pb);
+      if (pv === undefined) return INVALID;
+      if (pkb !== peq || pva !== peq + 1 || pv.length !== pb - pva) canonical = false;
+      property = { key: s.slice(pa, pkb), value: pv };
     }
     (entry.properties ??= []).push(property);
   }
-  return [s.slice(ka, kb), entry];
+  out.set(s.slice(a, kb), entry);
+  return canonical ? CANONICAL : VALID;
+}
+
+/**
+ * The header text of baggage parsed from a header already in the form formatBaggage writes: a
+ * service passing its caller's baggage on unchanged (the common case) writes it without
+ * re-encoding. Parsed maps are never changed afterwards (withBaggage makes new ones).
+ */
+const FORMATTED = new WeakMap<Baggage, string>();
+
+function combine(value: string | string[] | undefined | null): string | undefined {
+  if (typeof value === 'string') return value;
+  if (!Array.isArray(value) || value.length === 0) return undefined;
+  for (let i = 0; i < value.length; i++) if (typeof value[i] !== 'string') return undefined;
+  return value.length === 1 ? value[0] : value.join(',');
 }
 
 /**
@@ -157,29 +190,40 @@ function parseMember(s: string, a: number, b: number): [string, BaggageEntry] | 
  * value. Returns `undefined` when the header is absent or nothing valid is left. Never throws.
  */
 export function parseBaggage(value: string | string[] | undefined | null): Map<string, BaggageEntry> | undefined {
-  let s: string;
-  if (typeof value === 'string') s = value;
-  else if (Array.isArray(value) && value.length > 0 && value.every((v) => typeof v === 'string')) s = value.join(',');
-  else return undefined;
-  let out: Map<string, BaggageEntry> | undefined;
+  const s = combine(value);
+  if (s === undefined) return undefined;
+  const out = new Map<string, BaggageEntry>();
   let members = 0;
   let bytes = 0;
   const n = s.length;
   let pos = 0;
-  while (pos < n && members < MAX_BAGGAGE_MEMBERS) {
+  // Exactly what formatBaggage would write: no OWS, no empty, invalid or dropped members, no
+  // escapes, no repeated key.
+  let canonical = true;
+  while (pos < n) {
     let end = s.indexOf(',', pos);
     if (end === -1) end = n;
-    const [a, b] = trim(s, pos, end);
+    const start = pos;
+    let a = pos;
+    let b = end;
     pos = end + 1;
+    while (a < b && isOws(s.charCodeAt(a))) a++;
+    while (b > a && isOws(s.charCodeAt(b - 1))) b--;
+    if (a !== start || b !== end) canonical = false;
     if (a === b) continue;
     // Counted as received (plus its comma): the limits apply to the combined header (#limits).
     bytes += b - a + (members > 0 ? 1 : 0);
-    if (bytes > MAX_BAGGAGE_BYTES) break;
-    const member = parseMember(s, a, b);
-    if (member === undefined) continue;
-    members++;
-    (out ??= new Map()).set(member[0], member[1]);
+    if (members === MAX_BAGGAGE_MEMBERS || bytes > MAX_BAGGAGE_BYTES) {
+      canonical = false;
+      break;
+    }
+    const result = parseMember(s, a, b, out);
+    if (result !== CANONICAL) canonical = false;
+    if (result !== INVALID) members++;
   }
+  if (out.size === 0) return undefined;
+  // A repeated key leaves fewer entries than members.
+  if (canonical && out.size === members && s.charCodeAt(n - 1) !== 0x2c) FORMATTED.set(out, s);
   return out;
 }
 
@@ -248,15 +292,20 @@ function formatMember(key: string, entry: BaggageEntry): string | undefined {
 export function formatBaggage(baggage: Baggage | Iterable<readonly [string, BaggageEntry]>): string {
   let out = '';
   let members = 0;
-  for (const [key, entry] of baggage) {
-    if (members === MAX_BAGGAGE_MEMBERS) break;
+  const add = (entry: BaggageEntry, key: string): void => {
+    if (members === MAX_BAGGAGE_MEMBERS) return;
     const member = formatMember(key, entry);
-    if (member === undefined) continue;
+    if (member === undefined) return;
     // Encoded values are ASCII: string length is the byte count.
-    const size = out.length + (members > 0 ? 1 : 0) + member.length;
-    if (size > MAX_BAGGAGE_BYTES) continue;
-    out += (members > 0 ? ',' : '') + member;
+    if (out.length + (members > 0 ? 1 : 0) + member.length > MAX_BAGGAGE_BYTES) return;
+    out += members > 0 ? ',' + member : member;
     members++;
+  };
+  if (baggage instanceof Map) {
+    const cached = FORMATTED.get(baggage);
+    if (cached !== undefined) return cached;
+    baggage.forEach(add);
   }
+  else for (const [key, entry] of baggage) add(entry, key);
   return out;
 }
