@@ -160,6 +160,21 @@ describe('formatBaggage', () => {
     expect(parseBaggage(formatBaggage(b))).toEqual(b);
   });
 
+  it('passes a canonical header on as received, and re-encodes anything else', () => {
+    expect(formatBaggage(parseBaggage('a=1,b=2;p;q=x')!)).toBe('a=1,b=2;p;q=x');
+    for (const [raw, out] of [
+      ['a = 1 ,b=%41', 'a=1,b=A'],
+      ['a=1,', 'a=1'],
+      [' a=1', 'a=1'],
+      ['a=1,bad,b=2', 'a=1,b=2'],
+      ['a=1,a=2', 'a=2'],
+      ['a=1;;p', 'a=1;p'],
+      ['a=1; p = x', 'a=1;p=x'],
+    ]) {
+      expect(formatBaggage(parseBaggage(raw)!)).toBe(out);
+    }
+  });
+
   it('gives an empty string for empty baggage', () => {
     expect(formatBaggage(new Map())).toBe('');
   });
