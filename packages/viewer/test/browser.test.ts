@@ -17,6 +17,11 @@ import type { BrowserContext, Page } from 'playwright-core';
 import type { TraceDetail, TraceSummary, ViewerSpan } from '../src';
 import { getJson, until } from './helpers';
 
+// Globals of the page, used inside page.evaluate callbacks: this file compiles without the DOM lib
+// (a lib reference would bring the DOM types into every file of the program).
+declare const document: any;
+type HTMLElement = { dataset: Record<string, string | undefined>; id: string };
+
 const ROOT = resolve(__dirname, '..', '..', '..');
 const CHROMIUM = '/usr/bin/chromium';
 const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'];
