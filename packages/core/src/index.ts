@@ -75,7 +75,28 @@ export type { ServerTracingOptions, ServerRequestState, IgnoreOption } from './h
 export { createStreamAccumulator } from './stream';
 export type { StreamAccumulator, StreamAccumulatorOptions, StreamFormat } from './stream';
 export { LLM_PRICES } from './llm';
-export type { LLMResult, LLMChoice, LLMToolCall, LLMUsage, LLMError, LLMProvider, LLMApi, ModelPrice, PricingTable } from './llm';
+export type { LLMResult, LLMChoice, LLMToolCall, LLMUsage, LLMError, LLMProvider, LLMApi, ModelPrice, PricingTable, PriceTable, PriceSource, GenAINames } from './llm';
+/** LLM, agent and tool spans by hand: the GenAI helpers. */
+export {
+  withLLMSpan,
+  recordLLMResponse,
+  recordLLMStream,
+  withToolSpan,
+  withAgentSpan,
+  withEmbeddingsSpan,
+  withSpeechSpan,
+  withTranscriptionSpan,
+  withPipelineStep,
+} from './llm';
+export type {
+  LLMSpanParams,
+  EmbeddingsSpanParams,
+  SpeechSpanParams,
+  TranscriptionSpanParams,
+  ToolSpanOptions,
+  AgentSpanOptions,
+  PipelineFrames,
+} from './llm';
 
 export { tracedFetch, createTracedFetch, instrumentGlobalFetch } from './fetch';
 export type { FetchFunction, TracedFetchOptions, PropagateToOption } from './fetch';

@@ -219,7 +219,7 @@ export interface TracerOptions {
   /** Extra query parameter names whose values are replaced by REDACTED. */
   redact?: { queryParams?: string[] };
   /** Per-million-token prices overriding the shipped table. */
-  pricing?: Record<string, { input: number; output: number; cachedInput?: number; cacheWrite?: number }>;
+  pricing?: Record<string, { input: number; output: number; cachedInput?: number; cacheWrite?: number; reasoning?: number; source?: string; takenOn?: string }>;
   limits?: TracerLimits;
   batch?: BatchOptions;
   /** false: a no-op tracer (OTEL_SDK_DISABLED=true). */

@@ -33,6 +33,8 @@ export interface EnvConfig {
   batch: BatchOptions;
   limits: SpanLimits;
   captureContent?: boolean;
+  /** `OTEL_SEMCONV_STABILITY_OPT_IN`: `dup` for `gen_ai_latest_experimental/dup`, `latest` for `gen_ai_latest_experimental`. */
+  genAiNames?: 'latest' | 'dup';
   /** `OTEL_PROPAGATORS`: format names in order (`[]` for `none`); undefined when unset or all invalid. */
   propagators?: PropagatorName[];
 }
@@ -262,6 +264,32 @@ function readExporters(env: Env): string[] | undefined {
   return names.length > 0 ? names : undefined;
 }
 
+// Categories other instrumentations read from OTEL_SEMCONV_STABILITY_OPT_IN: left to them, not reported.
+const OTHER_SEMCONV_CATEGORIES = /^(?:http|database|messaging|rpc|code|k8s|db|faas|aws|azure|gcp)(?:\/dup)?$/;
+
+/**
+ * `OTEL_SEMCONV_STABILITY_OPT_IN`, a comma list: `gen_ai_latest_experimental` (the current GenAI
+ * names, as without it) or `gen_ai_latest_experimental/dup` (also the previous names). Other
+ * categories (`http`, `database/dup`...) belong to other instrumentations and are ignored; anything
+ * else is reported once. https://github.com/open-telemetry/semantic-conventions-genai (gen-ai-spans.md)
+ */
+function readSemconvOptIn(env: Env): 'latest' | 'dup' | undefined {
+  const name = 'OTEL_SEMCONV_STABILITY_OPT_IN';
+  const value = get(env, name);
+  if (value === undefined) return undefined;
+  let names: 'latest' | 'dup' | undefined;
+  for (const part of value.split(',')) {
+    const v = part.trim().toLowerCase();
+    if (v === '') continue;
+    if (v === 'gen_ai_latest_experimental/dup') names = 'dup';
+    else if (v === 'gen_ai_latest_experimental') names = names ?? 'latest';
+    else if (!OTHER_SEMCONV_CATEGORIES.test(v)) {
+      warnEnv(name, value, `${name} has an unknown value ${JSON.stringify(part.trim())} (for GenAI: gen_ai_latest_experimental or gen_ai_latest_experimental/dup); it is ignored`);
+    }
+  }
+  return names;
+}
+
 /** Span-specific variable, else the general one, else the OpenTelemetry default. */
 function readLimit(env: Env, specific: string, general: string | undefined, dflt: number): number | undefined {
   let generalValue: number | undefined;
@@ -322,6 +350,8 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): EnvConfig {
   if (exporters !== undefined) result.exporters = exporters;
   const capture = readBool(e, 'OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT', false);
   if (capture !== undefined) result.captureContent = capture;
+  const genAiNames = readSemconvOptIn(e);
+  if (genAiNames !== undefined) result.genAiNames = genAiNames;
   const propagators = readPropagators(e);
   if (propagators !== undefined) result.propagators = propagators;
   return result;

@@ -62,6 +62,8 @@ export interface ResolvedConfig {
   /** Those names compiled once: replaces their values in a query string by REDACTED. */
   redactQuery: (query: string) => string;
   pricing?: Pricing;
+  /** GenAI attribute names (`OTEL_SEMCONV_STABILITY_OPT_IN`): `latest`, or `dup` for the previous names too. */
+  genAiNames: 'latest' | 'dup';
   spanLimits: Required<SpanLimits>;
   store: StoreLimits;
   batch: Required<BatchOptions>;
@@ -100,7 +102,7 @@ const SPAN_LIMIT_KEYS = Object.keys(DEFAULT_SPAN_LIMITS) as (keyof SpanLimits)[]
 const STORE_KEYS = Object.keys(DEFAULT_STORE) as (keyof StoreLimits)[];
 const LIMIT_KEYS: ReadonlySet<string> = new Set([...SPAN_LIMIT_KEYS, ...STORE_KEYS]);
 const BATCH_KEYS: ReadonlySet<string> = new Set(Object.keys(DEFAULT_BATCH));
-const PRICE_KEYS: ReadonlySet<string> = new Set(['input', 'output', 'cachedInput', 'cacheWrite']);
+const PRICE_KEYS: ReadonlySet<string> = new Set(['input', 'output', 'cachedInput', 'cacheWrite', 'reasoning', 'source', 'takenOn']);
 
 
 function checkString(value: unknown, path: string): string {
@@ -243,6 +245,9 @@ function checkPricing(value: unknown): Pricing {
     };
     if (p.cachedInput !== undefined) price.cachedInput = checkPrice(p.cachedInput, `${path}.cachedInput`);
     if (p.cacheWrite !== undefined) price.cacheWrite = checkPrice(p.cacheWrite, `${path}.cacheWrite`);
+    if (p.reasoning !== undefined) price.reasoning = checkPrice(p.reasoning, `${path}.reasoning`);
+    if (p.source !== undefined) price.source = checkString(p.source, `${path}.source`);
+    if (p.takenOn !== undefined) price.takenOn = checkString(p.takenOn, `${path}.takenOn`);
     out[model] = price;
   }
   return out;
@@ -376,6 +381,7 @@ export function resolveConfig(options?: TracerOptions, env: NodeJS.ProcessEnv = 
     sample: toSampleFn(o.sampler !== undefined ? o.sampler : e.sampler),
     trustIncoming,
     captureContent: captureOpt ?? e.captureContent ?? false,
+    genAiNames: e.genAiNames ?? 'latest',
     redactQueryParams,
     redactQuery: createQueryRedactor(redactQueryParams),
     spanLimits: { ...DEFAULT_SPAN_LIMITS, ...e.limits, ...pick(limits, SPAN_LIMIT_KEYS) },

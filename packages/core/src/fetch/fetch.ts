@@ -16,7 +16,7 @@ import { DEFAULT_PROPAGATION } from '../propagation/composite';
 import type { PropagateMatcher, PropagateToOption } from './propagate';
 import { internalError, recordFetchError, tapResponse } from './body';
 import type { BodyObserver } from './body';
-import { bodyText, detectLLMEndpoint, readLLMRequest, withStreamUsage } from './llm';
+import { bodyForm, bodyText, detectLLMEndpoint, readLLMRequest, withStreamUsage } from './llm';
 import type { LLMRequest } from './llm';
 import { createLLMObserver } from './llm-response';
 
@@ -253,14 +253,16 @@ function prepare(
   let llm: LLMRequest | undefined;
   let newBody: string | undefined;
   const endpoint = detectLLMEndpoint(method, url);
-  if (endpoint !== undefined && init !== undefined && init !== null) {
-    llm = readLLMRequest(endpoint, bodyText(init.body));
+  if (endpoint !== undefined) {
+    const body = init !== undefined && init !== null ? init.body : undefined;
+    llm = readLLMRequest(endpoint, bodyText(body), bodyForm(body));
     if (llm !== undefined) {
       Object.assign(attributes, llm.attributes);
-      if (ensureStreamUsage && typeof init.body === 'string') newBody = withStreamUsage(llm);
+      if (ensureStreamUsage && typeof body === 'string') newBody = withStreamUsage(llm);
     }
   }
-  const name = llm !== undefined ? `${llm.operation} ${llm.model}` : method === '_OTHER' ? 'HTTP' : method;
+  // GenAI span name: `{operation} {model}`, or the operation alone for calls without a model (batches, files).
+  const name = llm !== undefined ? (llm.model !== undefined ? `${llm.operation} ${llm.model}` : llm.operation) : method === '_OTHER' ? 'HTTP' : method;
   const span = tracer.startSpan(name, { kind: 'client', attributes });
   try {
     let outInit = init;
@@ -313,6 +315,7 @@ function onResponse(call: Call, res: Response, cfg: ResolvedConfig, captureOptio
         startTime: call.startTime,
         captureContent: captureOption ?? cfg.captureContent,
         pricing: cfg.pricing,
+        genAiNames: cfg.genAiNames,
       });
     }
   } catch (err) {

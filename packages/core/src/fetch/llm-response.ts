@@ -8,14 +8,18 @@ import type { Span } from '../types';
 import type { Pricing } from '../config';
 import { createStreamAccumulator, decodeLLMResponseBody, streamFormatFor } from '../stream';
 import { llmAttributes } from '../llm';
+import type { GenAINames } from '../llm/attributes';
 import type { BodyObserver } from './body';
 import type { LLMRequest } from './llm';
+import { RESPONSE_API } from './llm';
 
 export interface LLMObserverOptions {
   /** Epoch ms the call started: time to first chunk runs from here. */
   startTime: number;
   captureContent: boolean;
   pricing: Pricing | undefined;
+  /** GenAI attribute names (OTEL_SEMCONV_STABILITY_OPT_IN). */
+  genAiNames?: GenAINames;
 }
 
 /** A JSON response larger than this is passed through without being decoded (bounded memory). */
@@ -30,10 +34,12 @@ function providerError(span: Span, error: { type: string; message?: string } | u
 
 /**
  * The provider named by the URL (`azure.ai.openai`, `groq`...) is more precise than the wire
- * format the decoders recognise (`openai`), so it is set again after them.
+ * format the decoders recognise (`openai`), and so is the operation the endpoint names
+ * (`cancel_batch`...), so both are set again after them.
  */
 function keepProvider(span: Span, llm: LLMRequest): void {
   span.setAttribute('gen_ai.provider.name', llm.provider);
+  span.setAttribute('gen_ai.operation.name', llm.operation);
 }
 
 function streamObserver(llm: LLMRequest, contentType: string, opts: LLMObserverOptions): BodyObserver {
@@ -44,6 +50,7 @@ function streamObserver(llm: LLMRequest, contentType: string, opts: LLMObserverO
     pricing: opts.pricing,
     requestModel: llm.model,
     inputMessages: llm.body,
+    genAiNames: opts.genAiNames,
   });
   return {
     chunk: (bytes) => acc.write(bytes),
@@ -86,13 +93,13 @@ function jsonObserver(llm: LLMRequest, opts: LLMObserverOptions): BodyObserver {
       } finally {
         parts = undefined;
       }
-      const result = decodeLLMResponseBody(json);
+      const result = decodeLLMResponseBody(json, { api: RESPONSE_API[llm.api], operation: llm.operation });
       if (result === undefined) {
-        // OpenAI-style error body: { error: { type, message, code } }.
+        // OpenAI-style error body: { error: { type, message, code } }; Gemini's has a status.
         const err = json !== null && typeof json === 'object' ? (json as { error?: unknown }).error : undefined;
         if (err !== null && typeof err === 'object') {
-          const { type, code, message } = err as { type?: unknown; code?: unknown; message?: unknown };
-          const t = typeof type === 'string' && type ? type : typeof code === 'string' ? code : '';
+          const { type, code, message, status } = err as { type?: unknown; code?: unknown; message?: unknown; status?: unknown };
+          const t = typeof type === 'string' && type ? type : typeof code === 'string' ? code : typeof status === 'string' ? status : '';
           providerError(span, { type: t, message: typeof message === 'string' ? message : undefined });
         }
         return;
@@ -105,6 +112,7 @@ function jsonObserver(llm: LLMRequest, opts: LLMObserverOptions): BodyObserver {
           captureContent: opts.captureContent,
           inputMessages: llm.body,
           pricing: opts.pricing,
+          names: opts.genAiNames,
         }),
       );
       keepProvider(span, llm);
@@ -114,12 +122,32 @@ function jsonObserver(llm: LLMRequest, opts: LLMObserverOptions): BodyObserver {
 }
 
 /**
+ * Speech audio (and other binary bodies of a known call): counted as it is read, never kept,
+ * `tracewire.audio.output_bytes` for speech.
+ */
+function byteObserver(key: string): BodyObserver {
+  let bytes = 0;
+  return {
+    chunk(b) {
+      bytes += b.byteLength;
+    },
+    end() {},
+    abort() {},
+    apply(span) {
+      span.setAttribute(key, bytes);
+    },
+  };
+}
+
+/**
  * An observer for the response of an LLM call: SSE (and NDJSON) bodies go to a stream
- * accumulator, JSON bodies to the JSON decoder; anything else is left alone.
+ * accumulator, JSON bodies to the JSON decoder, speech audio to a byte counter; anything else is
+ * left alone.
  */
 export function createLLMObserver(llm: LLMRequest, res: Response, opts: LLMObserverOptions): BodyObserver | undefined {
   const contentType = res.headers.get('content-type') ?? '';
   if (streamFormatFor(contentType) !== 'chunked') return streamObserver(llm, contentType, opts);
   if (/[/+]json\s*(;|$)/i.test(contentType)) return jsonObserver(llm, opts);
+  if (llm.api === 'openai.speech' && res.status < 300) return byteObserver('tracewire.audio.output_bytes');
   return undefined;
 }

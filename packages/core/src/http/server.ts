@@ -184,7 +184,7 @@ export class ServerInstrumentation {
   private tapSettingsFor(tracer: Tracer): TapSettings {
     if (this.tapFor !== tracer || !this.tapSettings) {
       const c = tracer.config;
-      this.tapSettings = { formats: this.stream!.formats, maxBytes: this.stream!.maxBytes, captureContent: c.captureContent, pricing: c.pricing };
+      this.tapSettings = { formats: this.stream!.formats, maxBytes: this.stream!.maxBytes, captureContent: c.captureContent, pricing: c.pricing, genAiNames: c.genAiNames };
       this.tapFor = tracer;
     }
     return this.tapSettings;

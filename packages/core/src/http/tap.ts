@@ -12,6 +12,8 @@ export interface TapSettings {
   maxBytes: number | undefined;
   captureContent: boolean;
   pricing: StreamAccumulatorOptions['pricing'];
+  /** GenAI attribute names (OTEL_SEMCONV_STABILITY_OPT_IN). */
+  genAiNames?: StreamAccumulatorOptions['genAiNames'];
 }
 
 function formatOf(contentType: unknown): StreamFormat {
@@ -128,6 +130,7 @@ export class ResponseTap {
             captureContent: this.settings.captureContent,
             pricing: this.settings.pricing,
             startTime: this.startTime,
+            genAiNames: this.settings.genAiNames,
           },
           true,
           false,

@@ -46,6 +46,16 @@ const FINISH: Record<string, string> = {
   content_filter: 'content_filter',
   refusal: 'content_filter',
   failed: 'error',
+  // Gemini (FinishReason enum) and Ollama.
+  STOP: 'stop',
+  MAX_TOKENS: 'length',
+  SAFETY: 'content_filter',
+  RECITATION: 'content_filter',
+  BLOCKLIST: 'content_filter',
+  PROHIBITED_CONTENT: 'content_filter',
+  SPII: 'content_filter',
+  MALFORMED_FUNCTION_CALL: 'error',
+  load: 'stop',
 };
 
 /** `gen_ai.output.messages`: one assistant message per choice. */
@@ -57,7 +67,9 @@ export function toOutputMessages(result: LLMResult): GenAIMessage[] {
     for (const t of c.toolCalls) parts.push({ type: 'tool_call', id: t.id, name: t.name, arguments: parseArguments(t.arguments) });
     let finish: string;
     if (c.finishReason !== null) finish = FINISH[c.finishReason] ?? c.finishReason;
-    else finish = 'error'; // cut before the model finished, or failed in-band
+    // A transcript has no finish reason: complete is `stop`. Otherwise cut before the model
+    // finished, or failed in-band.
+    else finish = result.api === 'audio.transcriptions' && !result.truncated && result.error === undefined ? 'stop' : 'error';
     return { role: 'assistant', parts, finish_reason: finish };
   });
 }
@@ -157,12 +169,42 @@ export function toInputMessages(input: unknown): GenAIMessage[] | undefined {
   if (typeof input !== 'object') return undefined;
   const o = input as any;
   const out: GenAIMessage[] = [];
-  const system = o.system ?? o.instructions;
-  if (system !== undefined && system !== null) out.push({ role: 'system', parts: partsOf(system) });
+  const system = o.system ?? o.instructions ?? o.systemInstruction ?? o.system_instruction;
+  if (system !== undefined && system !== null) out.push({ role: 'system', parts: Array.isArray(system?.parts) ? geminiParts(system.parts) : partsOf(system) });
   if (Array.isArray(o.messages)) out.push(...convert(o.messages));
+  else if (Array.isArray(o.contents)) out.push(...geminiContents(o.contents));
+  else if (typeof o.prompt === 'string') out.push({ role: 'user', parts: [{ type: 'text', content: o.prompt }] });
   else if (typeof o.input === 'string') out.push({ role: 'user', parts: [{ type: 'text', content: o.input }] });
   else if (Array.isArray(o.input)) out.push(...convert(o.input));
   else if (typeof o.role === 'string') out.push(...convert([o]));
+  return out;
+}
+
+/** Gemini `parts`: text, `functionCall`, `functionResponse`; thoughts as reasoning; media by kind only. */
+function geminiParts(parts: unknown[]): GenAIPart[] {
+  const out: GenAIPart[] = [];
+  for (const p of parts) {
+    if (p === null || typeof p !== 'object') continue;
+    const part = p as any;
+    if (typeof part.text === 'string') out.push({ type: part.thought === true ? 'reasoning' : 'text', content: part.text });
+    else if (part.functionCall && typeof part.functionCall === 'object') {
+      out.push({ type: 'tool_call', id: part.functionCall.id ?? null, name: String(part.functionCall.name ?? ''), arguments: part.functionCall.args ?? null });
+    } else if (part.functionResponse && typeof part.functionResponse === 'object') {
+      out.push({ type: 'tool_call_response', id: part.functionResponse.id ?? null, response: part.functionResponse.response ?? null });
+    } else if (part.inlineData || part.fileData) out.push({ type: part.inlineData ? 'blob' : 'file' });
+  }
+  return out;
+}
+
+/** Gemini `contents` (role `user` / `model`) as messages. */
+function geminiContents(contents: unknown[]): GenAIMessage[] {
+  const out: GenAIMessage[] = [];
+  for (const c of contents) {
+    if (c === null || typeof c !== 'object') continue;
+    const content = c as any;
+    const role = content.role === 'model' ? 'assistant' : typeof content.role === 'string' ? content.role : 'user';
+    out.push({ role, parts: Array.isArray(content.parts) ? geminiParts(content.parts) : [] });
+  }
   return out;
 }
 

@@ -4,10 +4,13 @@
  * `TracerOptions.pricing`.
  *
  * Taken on 2026-11-21 from the providers' published list prices as mirrored by models.dev
- * (github.com/anomalyco/models.dev, `providers/{openai,anthropic}/models/*.toml`), cross-checked
- * against summaries of developers.openai.com/api/docs/pricing and Anthropic's pricing page.
- * Not covered on purpose: Anthropic's 1-hour cache writes (2× input) and long-context (>200K)
- * rates, OpenAI priority/flex tiers. A model missing here gets no cost attribute.
+ * (github.com/anomalyco/models.dev, `providers/{openai,anthropic,google}/models/*.toml`), cross-checked
+ * against summaries of developers.openai.com/api/docs/pricing, Anthropic's and Google's pricing
+ * pages; `LLM_PRICES.sources` names the page and the file of each model.
+ * Reasoning tokens (OpenAI reasoning, Gemini thoughts) are billed at the output rate by all three,
+ * so no model here sets `reasoning`; a user price may. Not covered on purpose: Anthropic's 1-hour
+ * cache writes (2× input), long-context (>200K) rates (Gemini 2.5 Pro, Claude), OpenAI
+ * priority/flex tiers, audio input rates. A model missing here gets no cost attribute.
  */
 import type { PricingTable } from './types';
 
@@ -18,7 +21,23 @@ export interface PriceTable {
   /** Prices are per this many tokens. */
   per: 1_000_000;
   models: PricingTable;
+  /** For every model: where its price was taken from, and when. */
+  sources: Record<string, PriceSource>;
 }
+
+/** Where one model's price comes from. */
+export interface PriceSource {
+  /** The published price list (the provider's page), as mirrored by models.dev. */
+  url: string;
+  /** The models.dev file the numbers were read from. */
+  mirror: string;
+  takenOn: string;
+}
+
+const OPENAI = 'https://developers.openai.com/api/docs/pricing';
+const ANTHROPIC = 'https://docs.anthropic.com/en/docs/about-claude/pricing';
+const GOOGLE = 'https://ai.google.dev/gemini-api/docs/pricing';
+const MIRROR = 'https://github.com/anomalyco/models.dev/blob/dev/providers';
 
 export const LLM_PRICES: PriceTable = {
   takenOn: '2026-11-21',
@@ -61,5 +80,18 @@ export const LLM_PRICES: PriceTable = {
     'claude-haiku-4-5': { input: 1, cachedInput: 0.1, cacheWrite: 1.25, output: 5 },
     'claude-3-5-haiku': { input: 0.8, cachedInput: 0.08, cacheWrite: 1, output: 4 },
     'claude-3-haiku': { input: 0.25, cachedInput: 0.03, cacheWrite: 0.3, output: 1.25 },
+
+    // Google Gemini API (AI Studio), prompts up to 200K tokens. `cachedInput` = context cache read;
+    // cache storage is billed per hour, not per call, and is left out.
+    'gemini-2.5-pro': { input: 1.25, cachedInput: 0.125, output: 10 },
+    'gemini-2.5-flash': { input: 0.3, cachedInput: 0.03, output: 2.5 },
+    'gemini-2.5-flash-lite': { input: 0.1, cachedInput: 0.01, output: 0.4 },
   },
+  sources: {},
 };
+
+// Every model's source: the provider's page and the models.dev file of the same name.
+for (const model of Object.keys(LLM_PRICES.models)) {
+  const [url, dir] = model.startsWith('claude') ? [ANTHROPIC, 'anthropic'] : model.startsWith('gemini') ? [GOOGLE, 'google'] : [OPENAI, 'openai'];
+  LLM_PRICES.sources[model] = { url, mirror: `${MIRROR}/${dir}/models/${model}.toml`, takenOn: LLM_PRICES.takenOn };
+}

@@ -13,7 +13,7 @@ import type { LLMUsage, ModelPrice, PricingTable } from './types';
 // Words that, after a known model name, make it another product with its own price.
 const TIER_WORDS: ReadonlySet<string> = new Set([
   'pro', 'mini', 'nano', 'max', 'fast', 'spark', 'turbo', 'audio', 'realtime', 'search', 'deep',
-  'research', 'transcribe', 'tts', 'image', 'embedding', 'instruct', 'vision',
+  'research', 'transcribe', 'tts', 'image', 'embedding', 'instruct', 'vision', 'lite', 'live',
 ]);
 // Snapshot suffixes: -2024-07-18 (OpenAI), -20251001 (Anthropic), @20241022 (Vertex AI).
 const DATE_SUFFIX = /(?:-\d{4}-\d{2}-\d{2}|[-@]\d{8})$/;
@@ -68,8 +68,9 @@ export function findModelPrice(model: string, overrides?: PricingTable): ModelPr
 
 /**
  * USD cost of `usage` at `price`: uncached input × input + cached × (cachedInput ?? input) +
- * cache writes × (cacheWrite ?? input) + output × output, per million tokens. Undefined unless both
- * input and output counts are known.
+ * cache writes × (cacheWrite ?? input) + output × output, per million tokens, where the reasoning
+ * part of the output is priced at `reasoning` when the price sets one. Undefined unless both input
+ * and output counts are known.
  */
 export function costOf(usage: LLMUsage, price: ModelPrice): number | undefined {
   const { input, output } = usage;
@@ -77,11 +78,14 @@ export function costOf(usage: LLMUsage, price: ModelPrice): number | undefined {
   const cachedTokens = usage.cached ?? 0;
   const writeTokens = usage.cacheCreation ?? 0;
   const uncached = Math.max(0, input - cachedTokens - writeTokens);
+  // Split only when the price differs, so a cost without a reasoning price is the same sum as ever.
+  const reasoningTokens = price.reasoning !== undefined ? Math.min(usage.reasoning ?? 0, output) : 0;
   const micro =
     uncached * price.input +
     cachedTokens * (price.cachedInput ?? price.input) +
     writeTokens * (price.cacheWrite ?? price.input) +
-    output * price.output;
+    (output - reasoningTokens) * price.output +
+    (reasoningTokens > 0 ? reasoningTokens * (price.reasoning as number) : 0);
   const cost = micro / 1_000_000;
   // Round away float noise (1e-10 USD is far below any price step).
   return Number.isFinite(cost) ? Math.round(cost * 1e10) / 1e10 : undefined;

@@ -3,9 +3,31 @@
  * JSON-serialise; the same shape as the SDK reconstructions in `fixtures/llm-streams/expected.json`.
  */
 
-export type LLMProvider = 'openai' | 'anthropic';
-/** The wire API: OpenAI Chat Completions (and compatible servers), OpenAI Responses, Anthropic Messages. */
-export type LLMApi = 'chat.completions' | 'responses' | 'messages';
+/**
+ * `gen_ai.provider.name` as the response's own format tells it (the URL can say more: `azure.ai.openai`,
+ * `groq`...). Google's Gemini API is `gcp.gemini` (GenAI conventions); Ollama's native API `ollama`.
+ */
+export type LLMProvider = 'openai' | 'anthropic' | 'gcp.gemini' | 'ollama';
+/**
+ * The wire API: OpenAI Chat Completions (and compatible servers), OpenAI Responses, Anthropic Messages,
+ * Gemini `generateContent`, Ollama `/api/chat` and `/api/generate`, OpenAI audio transcriptions and
+ * speech, embeddings (OpenAI and Ollama), OpenAI image generation, and the management calls that
+ * carry no generated content (batches, files, Anthropic `count_tokens`).
+ */
+export type LLMApi =
+  | 'chat.completions'
+  | 'responses'
+  | 'messages'
+  | 'generate_content'
+  | 'ollama.chat'
+  | 'ollama.generate'
+  | 'audio.transcriptions'
+  | 'audio.speech'
+  | 'embeddings'
+  | 'images'
+  | 'batches'
+  | 'files'
+  | 'count_tokens';
 
 /** A tool (function) call requested by the model; `arguments` is the JSON text as the model wrote it. */
 export interface LLMToolCall {
@@ -38,7 +60,7 @@ export interface LLMUsage {
   cached?: number;
   /** Input tokens written to the provider's cache (Anthropic). */
   cacheCreation?: number;
-  /** Output tokens spent on reasoning (OpenAI). */
+  /** Output tokens spent on reasoning (OpenAI reasoning tokens, Gemini thoughts); part of `output`. */
   reasoning?: number;
 }
 
@@ -60,6 +82,13 @@ export interface LLMResult {
   truncated: boolean;
   /** Present (true) when captured text hit the byte cap: text and arguments are cut short. */
   contentTruncated?: true;
+  /** The GenAI operation (`gen_ai.operation.name`) when it is not `chat`: `generate_content`, `embeddings`... */
+  operation?: string;
+  /**
+   * Facts of the call that are not tokens or content, already named (`tracewire.audio.output_bytes`,
+   * `tracewire.batch.id`, `tracewire.image.count`...): at most MAX_EXTRA_ATTRIBUTES, plain values.
+   */
+  attributes?: Record<string, string | number | boolean>;
 }
 
 /** Per-million-token USD prices of one model. */
@@ -70,6 +99,12 @@ export interface ModelPrice {
   cachedInput?: number;
   /** Price of a cache-write input token; defaults to `input`. */
   cacheWrite?: number;
+  /** Price of a reasoning output token (part of the output count); defaults to `output`. */
+  reasoning?: number;
+  /** Where the price was taken from (a URL), for the shipped table. */
+  source?: string;
+  /** When it was taken (YYYY-MM-DD). */
+  takenOn?: string;
 }
 
 /** Model name → price, as in `TracerOptions.pricing`. */

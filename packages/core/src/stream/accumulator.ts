@@ -9,6 +9,7 @@
 import { fillTrustedAttributes } from '../trace/span';
 import { Buffer } from 'node:buffer';
 import { DEFAULT_CONTENT_BYTES, MAX_LLM_ATTRIBUTES, llmAttributes } from '../llm/attributes';
+import type { GenAINames } from '../llm/attributes';
 import type { LLMResult, PricingTable } from '../llm/types';
 import { now } from '../trace/clock';
 import type { Attributes, Span } from '../types';
@@ -37,6 +38,8 @@ export interface StreamAccumulatorOptions {
   requestModel?: string;
   /** The request's messages or body, for `gen_ai.input.messages` (with `captureContent`). */
   inputMessages?: unknown;
+  /** GenAI attribute names: `latest` (default) or `dup` (also the previous names; OTEL_SEMCONV_STABILITY_OPT_IN). */
+  genAiNames?: GenAINames;
 }
 
 export interface StreamAccumulator {
@@ -367,6 +370,9 @@ export class Accumulator implements StreamAccumulator {
           maxBytes: this.maxBytes,
           pricing: this.options.pricing,
           contentChunks: this.content,
+          // Cut by the client: what was counted stays, the output estimated from it (marked).
+          estimateOutputFrom: this.aborted ? this.content : undefined,
+          names: this.options.genAiNames,
         },
         a,
       );

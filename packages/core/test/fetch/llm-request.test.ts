@@ -25,8 +25,87 @@ describe('detectLLMEndpoint', () => {
 
   it('ignores other methods and paths', () => {
     expect(detectLLMEndpoint('GET', u('https://api.openai.com/v1/chat/completions'))).toBeUndefined();
-    expect(detectLLMEndpoint('POST', u('https://api.openai.com/v1/embeddings'))).toBeUndefined();
+    expect(detectLLMEndpoint('PUT', u('https://api.openai.com/v1/embeddings'))).toBeUndefined();
+    expect(detectLLMEndpoint('PATCH', u('https://api.openai.com/v1/files/file-1'))).toBeUndefined();
+    expect(detectLLMEndpoint('GET', u('https://shop.test/api/chat'))).toBeUndefined();
     expect(detectLLMEndpoint('POST', u('https://shop.test/api/messages/1'))).toBeUndefined();
+  });
+});
+
+describe('detectLLMEndpoint for other operations and providers', () => {
+  it.each([
+    ['POST', 'https://api.openai.com/v1/embeddings', 'openai.embeddings', 'openai', undefined],
+    ['POST', 'https://api.openai.com/v1/audio/speech', 'openai.speech', 'openai', undefined],
+    ['POST', 'https://api.openai.com/v1/audio/transcriptions', 'openai.transcriptions', 'openai', undefined],
+    ['POST', 'https://api.openai.com/v1/images/generations', 'openai.images', 'openai', undefined],
+    ['POST', 'https://api.openai.com/v1/batches', 'openai.batches', 'openai', 'create_batch'],
+    ['GET', 'https://api.openai.com/v1/batches', 'openai.batches', 'openai', 'list_batches'],
+    ['GET', 'https://api.openai.com/v1/batches/batch_1', 'openai.batches', 'openai', 'retrieve_batch'],
+    ['POST', 'https://api.openai.com/v1/batches/batch_1/cancel', 'openai.batches', 'openai', 'cancel_batch'],
+    ['POST', 'https://api.openai.com/v1/files', 'openai.files', 'openai', 'upload_file'],
+    ['GET', 'https://api.openai.com/v1/files/file-1/content', 'openai.files', 'openai', 'retrieve_file_content'],
+    ['DELETE', 'https://api.openai.com/v1/files/file-1', 'openai.files', 'openai', 'delete_file'],
+    ['POST', 'https://api.anthropic.com/v1/messages/count_tokens', 'anthropic.count_tokens', 'anthropic', undefined],
+    ['POST', 'https://api.anthropic.com/v1/messages/batches', 'anthropic.batches', 'anthropic', 'create_batch'],
+    ['GET', 'https://api.anthropic.com/v1/messages/batches/msgbatch_1/results', 'anthropic.batches', 'anthropic', 'retrieve_batch_results'],
+    ['POST', 'https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-flash:generateContent', 'gemini.generate', 'gcp.gemini', undefined],
+    ['POST', 'https://us-central1-aiplatform.googleapis.com/v1/projects/p/locations/us-central1/publishers/google/models/gemini-2.5-pro:streamGenerateContent?alt=sse', 'gemini.generate', 'gcp.vertex_ai', undefined],
+    ['POST', 'http://127.0.0.1:11434/api/chat', 'ollama.chat', 'ollama', undefined],
+    ['POST', 'http://127.0.0.1:11434/api/generate', 'ollama.generate', 'ollama', undefined],
+    ['POST', 'http://127.0.0.1:11434/api/embed', 'ollama.embed', 'ollama', undefined],
+    ['POST', 'http://127.0.0.1:11434/v1/chat/completions', 'openai.chat', 'openai', undefined],
+  ])('%s %s', (method, url, api, provider, operation) => {
+    const e = detectLLMEndpoint(method, u(url));
+    expect(e).toMatchObject({ api, provider });
+    if (operation !== undefined) expect(e!.operation).toBe(operation);
+  });
+
+  it('reads the Gemini model and streaming from the path, the batch or file id too', () => {
+    expect(detectLLMEndpoint('POST', u('https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse'))).toMatchObject({
+      pathModel: 'gemini-2.5-flash',
+      pathStream: true,
+    });
+    expect(detectLLMEndpoint('GET', u('https://api.openai.com/v1/batches/batch_abc'))!.resourceId).toBe('batch_abc');
+  });
+});
+
+describe('readLLMRequest for other operations', () => {
+  it('names the operation and keeps only counts and settings, never content', () => {
+    const speech = readLLMRequest({ api: 'openai.speech', provider: 'openai' }, JSON.stringify({ model: 'gpt-4o-mini-tts', input: 'Hello there', voice: 'coral', response_format: 'mp3' }))!;
+    expect(speech.attributes).toEqual({
+      'gen_ai.provider.name': 'openai',
+      'gen_ai.operation.name': 'text_to_speech',
+      'gen_ai.request.model': 'gpt-4o-mini-tts',
+      'gen_ai.speech.voice': 'coral',
+      'gen_ai.output.type': 'speech',
+      'tracewire.speech.input_characters': 11,
+      'tracewire.audio.format': 'mp3',
+    });
+    const form = new FormData();
+    form.set('model', 'gpt-4o-mini-transcribe');
+    form.set('stream', 'true');
+    form.set('language', 'de');
+    form.set('file', new Blob([new Uint8Array(4096)]), 'a.wav');
+    expect(readLLMRequest({ api: 'openai.transcriptions', provider: 'openai' }, undefined, form)!.attributes).toEqual({
+      'gen_ai.provider.name': 'openai',
+      'gen_ai.operation.name': 'speech_to_text',
+      'gen_ai.request.model': 'gpt-4o-mini-transcribe',
+      'gen_ai.request.stream': true,
+      'tracewire.audio.input_bytes': 4096,
+      'gen_ai.speech.input.language': 'de',
+    });
+    const batch = readLLMRequest({ api: 'openai.batches', provider: 'openai', operation: 'create_batch' }, JSON.stringify({ input_file_id: 'file-1', endpoint: '/v1/chat/completions', completion_window: '24h' }))!;
+    expect(batch.model).toBeUndefined();
+    expect(batch.attributes).toEqual({ 'gen_ai.provider.name': 'openai', 'gen_ai.operation.name': 'create_batch', 'tracewire.file.id': 'file-1', 'tracewire.batch.endpoint': '/v1/chat/completions' });
+  });
+
+  it('reads Gemini generationConfig and Ollama options as the request attributes', () => {
+    const gemini = readLLMRequest({ api: 'gemini.generate', provider: 'gcp.gemini', pathModel: 'gemini-2.5-flash', pathStream: true }, JSON.stringify({ contents: [], generationConfig: { temperature: 0.4, topP: 0.9, maxOutputTokens: 256, stopSequences: ['END'] } }))!;
+    expect(gemini.attributes).toMatchObject({ 'gen_ai.operation.name': 'generate_content', 'gen_ai.request.model': 'gemini-2.5-flash', 'gen_ai.request.stream': true, 'gen_ai.request.temperature': 0.4, 'gen_ai.request.top_p': 0.9, 'gen_ai.request.max_tokens': 256, 'gen_ai.request.stop_sequences': ['END'] });
+    const ollama = readLLMRequest({ api: 'ollama.chat', provider: 'ollama' }, JSON.stringify({ model: 'llama3.2', messages: [], options: { temperature: 0.1, num_predict: 64, seed: 3 } }))!;
+    // Ollama streams unless told not to.
+    expect(ollama.attributes).toMatchObject({ 'gen_ai.request.stream': true, 'gen_ai.request.temperature': 0.1, 'gen_ai.request.max_tokens': 64, 'gen_ai.request.seed': 3 });
+    expect(readLLMRequest({ api: 'ollama.generate', provider: 'ollama' }, JSON.stringify({ model: 'llama3.2', prompt: 'x', stream: false }))!.attributes).toMatchObject({ 'gen_ai.operation.name': 'text_completion' });
   });
 });
 

@@ -1,5 +1,5 @@
 import { llmAttributes } from '../../src/llm';
-import { MAX_LLM_ATTRIBUTES } from '../../src/llm/attributes';
+import { MAX_EXTRA_ATTRIBUTES, MAX_LLM_ATTRIBUTES } from '../../src/llm/attributes';
 import type { LLMResult } from '../../src/llm';
 
 const result: LLMResult = {
@@ -61,8 +61,9 @@ describe('llmAttributes', () => {
 
   it('writes into the object it is given, never more than MAX_LLM_ATTRIBUTES (the room a span must have)', () => {
     const target: Record<string, unknown> = { 'http.route': '/chat' };
-    const all = { ...result, truncated: true, usage: { ...result.usage, cacheCreation: 5 } };
-    const a = llmAttributes(all, { stream: true, requestModel: 'gpt-4.1-mini', startTime: 1, firstChunkTime: 2, contentChunks: 3, captureContent: true, inputMessages: 'Hi' }, target as never);
+    const extras = Object.fromEntries(Array.from({ length: MAX_EXTRA_ATTRIBUTES + 3 }, (_, i) => [`tracewire.extra.${i}`, i]));
+    const all = { ...result, truncated: true, usage: { ...result.usage, cacheCreation: 5 }, attributes: extras };
+    const a = llmAttributes(all, { stream: true, requestModel: 'gpt-4.1-mini', startTime: 1, firstChunkTime: 2, contentChunks: 3, captureContent: true, inputMessages: 'Hi', names: 'dup' }, target as never);
     expect(a).toBe(target);
     expect(target['http.route']).toBe('/chat');
     expect(Object.keys(target)).toHaveLength(1 + MAX_LLM_ATTRIBUTES);

@@ -69,7 +69,7 @@ describe('createStreamAccumulator', () => {
       const a = feed([f.bytes]).attributes();
       expect(a['gen_ai.usage.input_tokens']).toBe(2539);
       expect(a['gen_ai.usage.cache_read.input_tokens']).toBe(2150);
-      expect(a['gen_ai.usage.cache_creation.input_tokens']).toBe(0);
+      expect(a['gen_ai.usage.cache_write.input_tokens']).toBe(0);
       // claude-haiku-4-5: 389 × $1 + 2150 × $0.10 + 142 × $5 per million
       expect(a['tracewire.usage.cost']).toBeCloseTo(0.001314, 12);
     });

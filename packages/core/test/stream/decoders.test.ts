@@ -307,7 +307,7 @@ describe('Anthropic Messages decoder', () => {
     expect(result?.choices).toEqual([{ index: 0, text: 'The answer is 4.', refusal: null, toolCalls: [], finishReason: 'end_turn' }]);
     expect(result?.usage).toEqual({ input: 120, output: 90, cached: 0, cacheCreation: 100 });
     expect(acc.firstContentChunk).toBe(7);
-    expect(acc.attributes()['gen_ai.usage.cache_creation.input_tokens']).toBe(100);
+    expect(acc.attributes()['gen_ai.usage.cache_write.input_tokens']).toBe(100);
   });
 
   it('records overloaded_error mid-stream and keeps what came before', () => {

@@ -15,10 +15,15 @@ function core(r: LLMResult | undefined): unknown {
   return { provider, api, id, model, choices, usage, truncated, error: r.error, contentTruncated: r.contentTruncated };
 }
 
+/** The format the fixture is parsed as: SSE, or NDJSON (Ollama's native API). */
+const formatOf = (f: Fixture) => (f.wire.format === 'ndjson' ? 'ndjson' : 'sse');
+/** SSE events or NDJSON lines. */
+const eventsOf = (f: Fixture) => f.wire.sseEvents ?? f.wire.ndjsonLines;
+
 function check(f: Fixture, chunks: Array<Buffer | string>): void {
-  const acc = feed(chunks, { contentType: f.responseHeaders['content-type'] });
+  const acc = feed(chunks, { contentType: f.responseHeaders['content-type'], format: formatOf(f) });
   expect(core(acc.llm())).toEqual({ ...expectedResult(f), error: undefined, contentTruncated: undefined });
-  expect(acc.chunks).toBe(f.wire.sseEvents);
+  expect(acc.chunks).toBe(eventsOf(f));
   expect(acc.bytes).toBe(f.wire.bytes);
   expect(acc.firstContentChunk).toBe(f.wire.ttftEventIndex);
   expect(acc.nonJsonEvents).toBe(0);
@@ -30,9 +35,17 @@ describe('createStreamAccumulator with the recorded provider streams', () => {
       'anthropic-text',
       'anthropic-tool-use',
       'edge-openai-chat-crlf',
+      'gemini-text-thoughts',
+      'llamacpp-usage-finish',
+      'lmstudio-usage-last',
+      'ollama-chat',
+      'ollama-generate',
+      'ollama-openai-compat',
       'openai-chat-text-usage',
       'openai-chat-tool-calls-parallel',
       'openai-responses-text',
+      'openai-transcription-stream',
+      'vllm-usage-last',
     ]);
     for (const f of fixtures) expect(f.bytes.length).toBe(f.wire.bytes);
   });
@@ -84,7 +97,7 @@ describe('createStreamAccumulator with the recorded provider streams', () => {
 
     it('agrees with the SDK totals (usage.input includes cached and cache-write tokens)', () => {
       const u = f.expected.usage;
-      const r = feed([f.bytes]).llm() as LLMResult;
+      const r = feed([f.bytes], { format: formatOf(f) }).llm() as LLMResult;
       expect((r.usage.input ?? 0) + (r.usage.output ?? 0)).toBe(u.total);
       if (u.inputUncached !== undefined) {
         expect((r.usage.input ?? 0) - (r.usage.cached ?? 0) - (r.usage.cacheCreation ?? 0)).toBe(u.inputUncached);
@@ -94,7 +107,7 @@ describe('createStreamAccumulator with the recorded provider streams', () => {
 
   it('counts [DONE] as an SSE event but not as a data (JSON) event', () => {
     for (const f of fixtures) {
-      const acc = feed([f.bytes]);
+      const acc = feed([f.bytes], { format: formatOf(f) });
       expect(acc.chunks - (f.wire.doneSentinel ? 1 : 0)).toBe(f.wire.dataEvents);
     }
   });

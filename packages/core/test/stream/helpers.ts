@@ -13,13 +13,14 @@ export interface Fixture {
   api: string;
   request: Record<string, unknown>;
   expected: {
-    id: string;
-    model: string;
-    choices: Array<{ index: number; text: string | null; refusal?: string | null; toolCalls: Array<{ id: string; name: string; arguments: string }>; finishReason: string }>;
+    id: string | null;
+    model: string | null;
+    choices: Array<{ index: number; text: string | null; refusal?: string | null; toolCalls: Array<{ id: string; name: string; arguments: string }>; finishReason: string | null }>;
     usage: Record<string, number>;
     error?: unknown;
   };
-  wire: { bytes: number; lineEndings: string; sseEvents: number; dataEvents: number; doneSentinel: boolean; ttftEventIndex: number };
+  /** SSE fixtures count `sseEvents`; NDJSON ones (`format: 'ndjson'`) count `ndjsonLines`. */
+  wire: { bytes: number; lineEndings: string; format?: 'ndjson'; sseEvents?: number; ndjsonLines?: number; dataEvents: number; doneSentinel: boolean; ttftEventIndex: number };
   responseHeaders: Record<string, string>;
   bytes: Buffer;
 }

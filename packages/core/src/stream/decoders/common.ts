@@ -123,8 +123,15 @@ export abstract class StreamDecoder {
   /** The provider's terminal event (or an error) was seen. */
   complete = false;
   protected readonly choices = new Map<number, ChoiceBuilder>();
+  /** `gen_ai.operation.name` when it is not `chat`. */
+  protected readonly operation: string | undefined = undefined;
 
   constructor(protected readonly budget: TextBudget) {}
+
+  /** Named facts beyond tokens and content (LLMResult#attributes), for the decoders that have some. */
+  protected extras(): Record<string, string | number | boolean> | undefined {
+    return undefined;
+  }
 
   /**
    * Handles one event (`raw` is its text); returns true when it carried generated content (text,
@@ -200,6 +207,9 @@ export abstract class StreamDecoder {
     };
     if (this.error !== undefined) result.error = { ...this.error };
     if (this.budget.capped) result.contentTruncated = true;
+    if (this.operation !== undefined) result.operation = this.operation;
+    const extras = this.extras();
+    if (extras !== undefined) result.attributes = extras;
     return result;
   }
 }

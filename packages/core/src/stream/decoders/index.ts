@@ -6,6 +6,9 @@
 import type { LLMResult } from '../../llm/types';
 import { AnthropicDecoder } from './anthropic';
 import { StreamDecoder, TextBudget } from './common';
+import { GeminiDecoder } from './gemini';
+import { OllamaDecoder, isOllamaLine } from './ollama';
+import { OpenAIAudioDecoder } from './openai-audio';
 import { OpenAIChatDecoder } from './openai-chat';
 import { OpenAIResponsesDecoder } from './openai-responses';
 
@@ -32,6 +35,9 @@ function detect(json: any, budget: TextBudget): StreamDecoder | undefined {
       if (typeof json.message === 'string' || json.code !== undefined) return new OpenAIResponsesDecoder(budget);
       return undefined;
     }
+    // The checks for the formats added later come after the older ones, so that recognising them
+    // costs the older ones nothing (and the decoder is chosen once per stream).
+    if (type.startsWith('transcript.text.') || type.startsWith('speech.audio.')) return new OpenAIAudioDecoder(budget, type);
   }
   if (json.object === 'chat.completion.chunk') return new OpenAIChatDecoder(budget);
   const choices = json.choices;
@@ -47,6 +53,11 @@ function detect(json: any, budget: TextBudget): StreamDecoder | undefined {
   // OpenAI's in-band error as the first event of a Chat Completions stream.
   const err = json.error;
   if (err !== null && typeof err === 'object' && typeof err.message === 'string') return new OpenAIChatDecoder(budget);
+  // Gemini: every chunk is a GenerateContentResponse (candidates, or only usage at the end).
+  if (Array.isArray(json.candidates) || (json.usageMetadata !== null && typeof json.usageMetadata === 'object' && typeof json.modelVersion === 'string')) {
+    return new GeminiDecoder(budget);
+  }
+  if (isOllamaLine(json)) return new OllamaDecoder(budget, json);
   return undefined;
 }
 
@@ -112,6 +123,24 @@ export class LLMStreamDecoder {
       return this.decoder.event(json, data);
     } catch {
       // A shape we did not foresee: skip the event rather than lose the stream.
+      return false;
+    }
+  }
+
+  /**
+   * One event already parsed (what an SDK's stream yields: the wire JSON as an object). Returns true
+   * when it carried generated content. Never throws.
+   */
+  object(json: unknown): boolean {
+    if (json === null || typeof json !== 'object' || Array.isArray(json)) return false;
+    try {
+      if (this.decoder === undefined) {
+        this.decoder = detect(json, this.budget);
+        if (this.decoder === undefined) return false;
+      }
+      // No text: the prefix a fast path learns from the text does not apply to objects.
+      return this.decoder.event(json, '');
+    } catch {
       return false;
     }
   }
