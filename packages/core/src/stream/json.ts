@@ -12,7 +12,7 @@ import { anthropicUsage } from './decoders/anthropic';
 import { TextBudget, count, str, toError } from './decoders/common';
 import { GeminiDecoder } from './decoders/gemini';
 import { OllamaDecoder, isOllamaLine } from './decoders/ollama';
-import { audioUsage } from './decoders/openai-audio';
+import { audioUsage, base64Bytes } from './decoders/openai-audio';
 import { chatUsage } from './decoders/openai-chat';
 import { responsesUsage } from './decoders/openai-responses';
 
@@ -101,7 +101,9 @@ function embeddings(body: any): LLMResult {
     }
     const first = body.data[0]?.embedding;
     r.attributes = { 'tracewire.embeddings.count': body.data.length };
-    if (Array.isArray(first)) r.attributes['gen_ai.embeddings.dimension.count'] = first.length;
+    if (Array.isArray(first) && first.length > 0) r.attributes['gen_ai.embeddings.dimension.count'] = first.length;
+    // encoding_format base64 (what the SDK asks for): little-endian float32s.
+    else if (typeof first === 'string' && first !== '') r.attributes['gen_ai.embeddings.dimension.count'] = Math.floor(base64Bytes(first) / 4);
     return r;
   }
   // Ollama: /api/embed `{ model, embeddings: [[...]], prompt_eval_count }`, /api/embeddings `{ embedding: [...] }`.

@@ -352,3 +352,18 @@ describe('readEnv', () => {
     });
   });
 });
+
+describe('readEnv OTEL_SEMCONV_STABILITY_OPT_IN', () => {
+  it('reads gen_ai_latest_experimental and its /dup form, and ignores other categories', () => {
+    expect(readEnv({}).genAiNames).toBeUndefined();
+    expect(readEnv({ OTEL_SEMCONV_STABILITY_OPT_IN: 'gen_ai_latest_experimental' }).genAiNames).toBe('latest');
+    expect(readEnv({ OTEL_SEMCONV_STABILITY_OPT_IN: 'http/dup, gen_ai_latest_experimental/dup' }).genAiNames).toBe('dup');
+    expect(readEnv({ OTEL_SEMCONV_STABILITY_OPT_IN: 'gen_ai_latest_experimental/dup,gen_ai_latest_experimental' }).genAiNames).toBe('dup');
+    expect(readEnv({ OTEL_SEMCONV_STABILITY_OPT_IN: 'http,database/dup' }).genAiNames).toBeUndefined();
+    expect(lines()).toEqual([]);
+  });
+
+  it('warns once about a value it does not know, naming the variable', () => {
+    expectWarnedOnce({ OTEL_SEMCONV_STABILITY_OPT_IN: 'gen_ai_latest' }, /OTEL_SEMCONV_STABILITY_OPT_IN/, /"gen_ai_latest"/, /gen_ai_latest_experimental\/dup/);
+  });
+});

@@ -69,3 +69,41 @@ describe('llmAttributes', () => {
     expect(Object.keys(target)).toHaveLength(1 + MAX_LLM_ATTRIBUTES);
   });
 });
+
+describe('llmAttributes names (OTEL_SEMCONV_STABILITY_OPT_IN)', () => {
+  const anthropic: LLMResult = { ...result, provider: 'anthropic', api: 'messages', usage: { input: 120, output: 9, cached: 0, cacheCreation: 100 } };
+
+  it('writes the current name cache_write by default, and the previous ones only with dup', () => {
+    const latest = llmAttributes(anthropic, { stream: false });
+    expect(latest['gen_ai.usage.cache_write.input_tokens']).toBe(100);
+    expect(latest).not.toHaveProperty(['gen_ai.usage.cache_creation.input_tokens']);
+    expect(latest).not.toHaveProperty(['gen_ai.system']);
+    const dup = llmAttributes(anthropic, { stream: false, names: 'dup' });
+    expect(dup['gen_ai.usage.cache_write.input_tokens']).toBe(100);
+    expect(dup['gen_ai.usage.cache_creation.input_tokens']).toBe(100);
+    expect(dup['gen_ai.system']).toBe('anthropic');
+  });
+
+  it('follows the tracer: OTEL_SEMCONV_STABILITY_OPT_IN=gen_ai_latest_experimental/dup on a server span', async () => {
+    const { createStreamAccumulator } = await import('../../src/stream');
+    const acc = createStreamAccumulator({ format: 'sse', genAiNames: 'dup' });
+    acc.write('event: message_start\ndata: {"type":"message_start","message":{"id":"msg_1","model":"claude-haiku-4-5","usage":{"input_tokens":10,"cache_creation_input_tokens":5,"cache_read_input_tokens":0,"output_tokens":1}}}\n\n');
+    acc.end();
+    expect(acc.attributes()).toMatchObject({ 'gen_ai.usage.cache_write.input_tokens': 5, 'gen_ai.usage.cache_creation.input_tokens': 5, 'gen_ai.system': 'anthropic' });
+  });
+});
+
+describe('llmAttributes estimate', () => {
+  it('estimates a missing output count from content chunks, marks it and gives no cost', () => {
+    const a = llmAttributes({ ...result, usage: { input: 50 }, truncated: true }, { stream: true, contentChunks: 12, estimateOutputFrom: 12 });
+    expect(a['gen_ai.usage.output_tokens']).toBe(12);
+    expect(a['tracewire.usage.estimated']).toBe(true);
+    expect(a).not.toHaveProperty(['tracewire.usage.cost']);
+  });
+
+  it('never replaces a count the provider reported', () => {
+    const a = llmAttributes(result, { stream: true, estimateOutputFrom: 99 });
+    expect(a['gen_ai.usage.output_tokens']).toBe(20);
+    expect(a).not.toHaveProperty(['tracewire.usage.estimated']);
+  });
+});

@@ -76,3 +76,27 @@ describe('llmCost', () => {
     expect(llmCost(null, { input: 1, output: 1 })).toBeUndefined();
   });
 });
+
+describe('LLM_PRICES sources and the reasoning price', () => {
+  it('names where every shipped price was taken, and when', () => {
+    for (const model of Object.keys(LLM_PRICES.models)) {
+      const s = LLM_PRICES.sources[model];
+      expect([model, /^https:\/\//.test(s?.url ?? ''), s?.mirror.endsWith(`/${model}.toml`), s?.takenOn]).toEqual([model, true, true, LLM_PRICES.takenOn]);
+    }
+  });
+
+  it('prices reasoning tokens apart when the price sets one, and as output otherwise', () => {
+    const usage = { input: 1000, output: 500, reasoning: 300 };
+    expect(costOf(usage, { input: 1, output: 4 })).toBeCloseTo((1000 + 500 * 4) / 1e6, 12);
+    expect(costOf(usage, { input: 1, output: 4, reasoning: 2 })).toBeCloseTo((1000 + 200 * 4 + 300 * 2) / 1e6, 12);
+  });
+
+  it('prices Gemini with cache reads and thoughts, and leaves local models unpriced', () => {
+    // gemini-2.5-flash: (1830 − 1536) × $0.30 + 1536 × $0.03 + 69 × $2.50 per million
+    expect(llmCost('gemini-2.5-flash', { input: 1830, cached: 1536, output: 69, reasoning: 41 })).toBeCloseTo((294 * 0.3 + 1536 * 0.03 + 69 * 2.5) / 1e6, 12);
+    expect(findModelPrice('gemini-2.5-flash-lite-preview-06-17')).toBe(LLM_PRICES.models['gemini-2.5-flash-lite']);
+    for (const m of ['gemini-2.5-flash-image', 'gemini-2.5-flash-preview-tts', 'llama3.2', 'qwen2.5-7b-instruct', 'meta-llama/Llama-3.1-8B-Instruct']) {
+      expect([m, findModelPrice(m)]).toEqual([m, undefined]);
+    }
+  });
+});

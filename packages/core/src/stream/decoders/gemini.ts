@@ -33,6 +33,7 @@ export function geminiUsage(u: any): LLMUsage {
 export class GeminiDecoder extends StreamDecoder {
   readonly provider = 'gcp.gemini' as const;
   readonly api = 'generate_content' as const;
+  protected override readonly operation = 'generate_content';
 
   event(json: any): boolean {
     const err = json.error;
