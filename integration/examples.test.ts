@@ -109,6 +109,54 @@ describe('examples', () => {
   });
 });
 
+describe('examples/agent', () => {
+  it('prints one trace of the agent loop: invoke_agent → chat → execute_tool (both tools) → chat, then exits', async () => {
+    const { stdout, stderr, code } = await runToExit(join(__dirname, '..', 'examples', 'agent', 'run.js'));
+    expect(code).toBe(0);
+    expect(stderr).toMatch(/agent: From the tools: city Lisbon/);
+    const traces = stdout.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as FinishedTrace);
+    expect(traces).toHaveLength(1);
+    const [trace] = traces;
+    expect(trace.resource['service.name']).toBe('weather-agent');
+    const names = trace.spans.map((s) => s.name);
+    expect(names).toEqual(['invoke_agent weather-agent', 'chat gpt-5.4-mini', 'execute_tool get_weather', 'execute_tool get_local_time', 'chat gpt-5.4-mini']);
+    const [agent, first, weather, time, answer] = trace.spans;
+    expect(trace.spans.slice(1).every((s) => s.parentSpanId === agent.spanId)).toBe(true);
+    expect(trace.spans.every((s) => s.ended && s.status.code === 'unset')).toBe(true);
+    expect(agent.attributes).toMatchObject({ 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': 'weather-agent' });
+    expect(first.kind).toBe('client');
+    expect(first.attributes).toMatchObject({ 'gen_ai.response.finish_reasons': ['tool_calls'], 'gen_ai.provider.name': 'openai' });
+    expect(weather.attributes).toMatchObject({ 'gen_ai.tool.name': 'get_weather', 'gen_ai.tool.call.arguments': '{"city":"Lisbon"}' });
+    expect(time.attributes['gen_ai.tool.name']).toBe('get_local_time');
+    // The tool calls the model asked for are the ones that ran, in order.
+    const calls = JSON.parse(first.attributes['gen_ai.output.messages'] as string)[0].parts.filter((p: any) => p.type === 'tool_call');
+    expect(calls.map((c: any) => c.id)).toEqual([weather.attributes['gen_ai.tool.call.id'], time.attributes['gen_ai.tool.call.id']]);
+    expect(answer.attributes).toMatchObject({ 'gen_ai.request.stream': true, 'gen_ai.response.finish_reasons': ['stop'] });
+    expect(answer.attributes['gen_ai.response.time_to_first_chunk']).toBeGreaterThan(0);
+    expect(answer.attributes['tracewire.usage.cost']).toBeGreaterThan(0);
+  });
+});
+
+/** Runs a script to its end (15 s at most). */
+function runToExit(script: string): Promise<{ stdout: string; stderr: string; code: number | null }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [script], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${script} did not exit in time; stderr:\n${stderr}`));
+    }, 15000);
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ stdout, stderr, code });
+    });
+  });
+}
+
 interface ReceivedSpan {
   protocol: string;
   service: string;
