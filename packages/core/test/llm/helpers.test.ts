@@ -230,7 +230,7 @@ describe('withLLMSpan', () => {
   it('wraps a ReadableStream (the SDK as NDJSON bytes) and a fetch Response (SSE bytes)', async () => {
     const f = replay('openai-responses-text');
     const readable = await withLLMSpan({ provider: 'openai', model: 'gpt-4.1-mini' }, async () =>
-      (await openai().responses.create({ ...f.request, stream: true })).toReadableStream(),
+      (await openai().responses.create({ model: f.request.model, input: f.request.input, stream: true })).toReadableStream(),
     );
     const reader = readable.getReader();
     while (!(await reader.read()).done) {
