@@ -10,7 +10,7 @@ const { serve, stopOnSignals } = require('../shared/lifecycle');
 const { streamChatCompletion } = require('../shared/mock-llm');
 
 const tracer = createTracer({ serviceName: 'express-basic', exporters: [new ConsoleExporter()] });
-const fetch = createTracedFetch(undefined, { tracer });
+const tracedFetch = createTracedFetch(undefined, { tracer });
 
 const app = express();
 app.use(tracingMiddleware({ tracer, captureHeaders: ['x-request-id'] }));
@@ -41,7 +41,7 @@ app.post('/v1/chat/completions', express.json(), (req, res) => {
 // An LLM call through tracedFetch, its token stream relayed to the client: the server span lasts
 // until the last byte and, like the client span, records TTFT, tokens and cost.
 app.get('/chat', async (req, res) => {
-  const upstream = await fetch(`http://127.0.0.1:${server.address().port}/v1/chat/completions`, {
+  const upstream = await tracedFetch(`http://127.0.0.1:${server.address().port}/v1/chat/completions`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({
