@@ -21,7 +21,7 @@
 const { spawnSync } = require('node:child_process');
 const { readFileSync, writeFileSync } = require('node:fs');
 const { cpus } = require('node:os');
-const { join } = require('node:path');
+const { dirname, join } = require('node:path');
 const { PerformanceObserver, constants } = require('node:perf_hooks');
 const v8 = require('node:v8');
 const vm = require('node:vm');
@@ -32,7 +32,8 @@ const { createStreamAccumulator } = require(CORE);
 // from before that option ignores it and keeps the text, as the tap then did).
 const tapAccumulator = (() => {
   try {
-    const { Accumulator } = require(`${CORE}/dist/stream/accumulator`);
+    // not an export of the package: reached by its path inside the resolved build
+    const { Accumulator } = require(join(dirname(require.resolve(CORE)), 'stream/accumulator'));
     return (options) => new Accumulator(options, true, false);
   } catch {
     return createStreamAccumulator; // a build without the class
