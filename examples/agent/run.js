@@ -1,7 +1,7 @@
 'use strict';
 /**
- * An agent loop traced with Tracewire's GenAI helpers: the agent asks a model (a local mock of
- * OpenAI Chat Completions, examples/shared/mock-llm.js: no network, no API key) with two tools on
+ * An agent loop traced with Tracewire's GenAI helpers: the agent asks a model (the demo's local
+ * mock LLM, examples/demo/services/mock-llm.js: no network, any API key) with two tools on
  * offer, runs the tools the model calls, and asks again with their results until the model
  * answers. One trace per question:
  *
@@ -15,10 +15,9 @@
  * printed as a waterfall on a terminal, as one JSON line otherwise; the answer goes to stderr then.
  * QUESTION=... asks something else (name a city: "in Paris").
  */
-const http = require('node:http');
 const OpenAI = require('openai');
 const { createTracer, setGlobalTracer, ConsoleExporter, withAgentSpan, withLLMSpan, withToolSpan } = require('@tracewire/core');
-const { chatCompletion } = require('../shared/mock-llm');
+const { startMockLLM } = require('../demo/services/mock-llm');
 
 // The helpers are module-level: outside a request they use the global tracer, so this one is made global.
 const tracer = createTracer({ serviceName: 'weather-agent', exporters: [new ConsoleExporter()], captureContent: true });
@@ -79,28 +78,16 @@ function runAgent(client, question) {
   }, { agentId: 'weather-agent-v1', description: 'Answers weather questions with two tools' });
 }
 
-/** The mock model on 127.0.0.1, a free port. */
-function startMock() {
-  const server = http.createServer((req, res) => {
-    let body = '';
-    req.on('data', (c) => (body += c));
-    req.on('end', () => {
-      if (req.method !== 'POST' || req.url !== '/v1/chat/completions') return res.writeHead(404).end();
-      chatCompletion(res, JSON.parse(body || '{}'));
-    });
-  });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
-}
-
 async function main() {
-  const mock = await startMock();
-  const client = new OpenAI({ apiKey: 'mock', baseURL: `http://127.0.0.1:${mock.address().port}/v1`, maxRetries: 0 });
+  // The mock model on 127.0.0.1 (a free port), with its realistic timing and no injected failures.
+  const mock = await startMockLLM({ errorRate: 0 });
+  const client = new OpenAI({ apiKey: 'mock', baseURL: `${mock.url}/v1`, maxRetries: 0 });
   try {
     const answer = await runAgent(client, process.env.QUESTION || 'What is the weather in Lisbon right now?');
     (process.stdout.isTTY ? process.stdout : process.stderr).write(`\nagent: ${answer}\n\n`);
   } finally {
     await tracer.shutdown(2000);
-    mock.close();
+    await mock.close();
   }
 }
 

@@ -7,7 +7,6 @@ const express = require('express');
 const { createTracer, createTracedFetch, ConsoleExporter, withSpan } = require('@tracewire/core');
 const { tracingMiddleware, traced } = require('@tracewire/express');
 const { serve, stopOnSignals } = require('../shared/lifecycle');
-const { streamChatCompletion } = require('../shared/mock-llm');
 
 const tracer = createTracer({ serviceName: 'express-basic', exporters: [new ConsoleExporter()] });
 const tracedFetch = createTracedFetch(undefined, { tracer });
@@ -33,7 +32,30 @@ app.get('/users/:id', traced('load user', async (req, res) => {
   res.json({ ...user, score });
 }));
 
-// The LLM provider's side: an OpenAI-compatible streaming endpoint (a local mock, no network).
+// The LLM provider's side: an OpenAI-compatible streaming endpoint (a local mock, no network): a
+// Chat Completions stream word by word, then the finish reason and the usage chunk. Its own trace
+// shows what the server-side tap reads from a stream the app generates.
+function streamChatCompletion(res, { model = 'gpt-5.4-mini', delayMs = 15, promptTokens = 24 } = {}) {
+  const id = `chatcmpl-${Math.random().toString(36).slice(2, 12)}`;
+  const created = Math.floor(Date.now() / 1000);
+  const words = 'Tracing shows where a request spends its time, from the first token to the last.'.split(/(?<= )/);
+  const chunk = (delta, finish = null, usage) =>
+    `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices: usage ? [] : [{ index: 0, delta, finish_reason: finish }], ...(usage ? { usage } : {}) })}\n\n`;
+  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+  res.write(chunk({ role: 'assistant', content: '' }));
+  let i = 0;
+  const timer = setInterval(() => {
+    if (i < words.length) {
+      res.write(chunk({ content: words[i++] }));
+      return;
+    }
+    clearInterval(timer);
+    res.write(chunk({}, 'stop'));
+    res.write(chunk(null, null, { prompt_tokens: promptTokens, completion_tokens: words.length, total_tokens: promptTokens + words.length }));
+    res.end('data: [DONE]\n\n');
+  }, delayMs);
+  res.on('close', () => clearInterval(timer));
+}
 app.post('/v1/chat/completions', express.json(), (req, res) => {
   streamChatCompletion(res, { model: req.body.model });
 });

@@ -11,8 +11,9 @@
  *
  * Behaviour, chosen per request:
  *   - a time to first token of 150-450 ms, then a token every 12-35 ms (jittered), like a real model;
- *   - "weather" in the last user message and tools offered → a tool call (get_weather) first, then,
- *     once the tool result comes back, an answer that uses it;
+ *   - tools offered and asked for → tool calls first (get_weather for "weather", get_local_time for
+ *     "time" or "right now"; both at once when both are asked for: parallel tool calls), then, once
+ *     the tool results come back, an answer that uses them;
  *   - an o-series model or "think step by step" → a slow, reasoning answer (1.5-2.5 s to the
  *     first token, reasoning tokens in the usage);
  *   - "long" / "story" → a long answer (a good one to abort mid-stream);
@@ -48,7 +49,8 @@ const REASONED =
   'Let me work through it. First, the request crosses three services, so the total time is the sum of their own work plus the waiting in between. Second, the model spends most of that time before its first token, thinking. ' +
   'So the answer is: make the prompt shorter and keep its prefix stable, and the first token arrives much sooner.';
 
-const CITIES = { paris: 18, london: 14, tokyo: 22, berlin: 12, 'new york': 20, lisbon: 24 };
+/** The cities the mock knows, with their time zones (for get_local_time's arguments). */
+const CITIES = { paris: 'Europe/Paris', london: 'Europe/London', tokyo: 'Asia/Tokyo', berlin: 'Europe/Berlin', 'new york': 'America/New_York', lisbon: 'Europe/Lisbon' };
 
 /** Rough token count: about four characters per token, as the providers' tokenisers average on English. */
 const tokensOf = (text) => Math.max(1, Math.ceil(String(text).length / 4));
@@ -63,6 +65,24 @@ function hash(s) {
   let h = 2166136261;
   for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619);
   return h >>> 0;
+}
+
+/** Output tokens of a set of tool calls: their arguments plus a few for each name and id. */
+const callTokens = (calls) => calls.reduce((n, c) => n + tokensOf(c.arguments) + 8, 0);
+
+/** One sentence of the answer from one tool result (get_weather's, get_local_time's, or anything else). */
+function fromToolResult(result) {
+  let parsed = {};
+  try {
+    parsed = JSON.parse(result);
+  } catch {
+    parsed = {};
+  }
+  if (parsed && parsed.city !== undefined && parsed.temperature_c !== undefined) {
+    return `Right now in ${parsed.city} it is ${parsed.temperature_c} °C and ${parsed.conditions}. ${parsed.temperature_c >= 20 ? 'A good day to be outside.' : 'Take a jacket if you go out.'}`;
+  }
+  if (parsed && parsed.time !== undefined) return `The local time there is ${parsed.time}${parsed.timezone ? ` (${parsed.timezone})` : ''}.`;
+  return `The tool says: ${result}`;
 }
 
 /** The answer's tokens: words with their trailing space, as models stream them. */
@@ -94,10 +114,11 @@ function createMockLLM(options = {}) {
     const system = provider === 'anthropic' ? textOf(body.system ?? '') : textOf((messages.find((m) => m.role === 'system' || m.role === 'developer') || {}).content ?? '');
     const last = [...messages].reverse().find((m) => m.role === 'user') || {};
     const question = textOf(last.content);
-    const toolResult = provider === 'anthropic'
-      ? messages.flatMap((m) => (Array.isArray(m.content) ? m.content : [])).find((p) => p && p.type === 'tool_result')
-      : messages.find((m) => m.role === 'tool');
+    const toolResults = provider === 'anthropic'
+      ? messages.flatMap((m) => (Array.isArray(m.content) ? m.content : [])).filter((p) => p && p.type === 'tool_result')
+      : messages.filter((m) => m.role === 'tool');
     const tools = Array.isArray(body.tools) ? body.tools : [];
+    const offered = new Set(tools.map((t) => (t && t.function ? t.function.name : t && t.name)));
     const model = String(body.model || (provider === 'anthropic' ? 'claude-haiku-4-5' : 'gpt-5.4-mini'));
     const scenario = String(headers['x-mock-llm-scenario'] || '');
     const reasoning = /^o\d/.test(model) || /think step by step/i.test(question) || scenario === 'slow';
@@ -108,23 +129,11 @@ function createMockLLM(options = {}) {
     else if (scenario === 'midstream-error') failure = 'midstream';
     else if (scenario === '' && random() < errorRate) failure = ['rate_limit', 'server_error', 'midstream'][Math.floor(random() * 3)];
 
+    const toolCalls = toolResults.length > 0 ? [] : callsFor(question, offered);
     let text;
-    let toolCall = null;
-    if (toolResult) {
-      const result = textOf(provider === 'anthropic' ? toolResult.content : toolResult.content);
-      let parsed = {};
-      try {
-        parsed = JSON.parse(result);
-      } catch {
-        parsed = { summary: result };
-      }
-      text = parsed.city
-        ? `Right now in ${parsed.city} it is ${parsed.temperature_c} °C and ${parsed.conditions}. ${parsed.temperature_c >= 20 ? 'A good day to be outside.' : 'Take a jacket if you go out.'}`
-        : `The tool says: ${result}`;
-    } else if (tools.some((t) => (t.function ? t.function.name : t.name) === 'get_weather') && /weather/i.test(question)) {
-      const city = (Object.keys(CITIES).find((c) => question.toLowerCase().includes(c)) || 'paris').replace(/\b\w/g, (c) => c.toUpperCase());
-      toolCall = { id: `call_${Math.floor(random() * 1e12).toString(36)}`, name: 'get_weather', arguments: JSON.stringify({ city }) };
-    } else if (reasoning) text = REASONED;
+    if (toolResults.length > 0) text = toolResults.map((r) => fromToolResult(textOf(r.content))).join(' ');
+    else if (toolCalls.length > 0) text = undefined;
+    else if (reasoning) text = REASONED;
     else if (/\b(long|story)\b/i.test(question)) text = LONG_STORY;
     else text = ANSWERS[hash(question) % ANSWERS.length];
 
@@ -132,7 +141,7 @@ function createMockLLM(options = {}) {
     return {
       model,
       text,
-      toolCall,
+      toolCalls,
       failure,
       reasoningTokens: reasoning ? 180 + Math.floor(random() * 200) : 0,
       inputTokens: input,
@@ -140,6 +149,16 @@ function createMockLLM(options = {}) {
       firstTokenMs: reasoning ? between(1500, 2500) : between(150, 450),
       tokenMs: () => between(12, 35),
     };
+  }
+
+  /** The tool calls a question makes among the tools offered (none when it needs none). */
+  function callsFor(question, offered) {
+    const key = Object.keys(CITIES).find((c) => question.toLowerCase().includes(c)) || 'paris';
+    const calls = [];
+    const call = (name, args) => calls.push({ id: `call_${Math.floor(random() * 1e12).toString(36)}`, name, arguments: JSON.stringify(args) });
+    if (offered.has('get_weather') && /weather/i.test(question)) call('get_weather', { city: key.replace(/\b\w/g, (c) => c.toUpperCase()) });
+    if (offered.has('get_local_time') && /\btime\b|right now/i.test(question)) call('get_local_time', { timezone: CITIES[key] });
+    return calls;
   }
 
   const app = new Koa();
@@ -175,11 +194,12 @@ function createMockLLM(options = {}) {
   });
   router.post('/v1/chat/completions', (ctx) => {
     if (!ctx.get('authorization')) return unauthorized(ctx, 'openai');
-    openAIResponse(ctx, plan(ctx.request.body, ctx.headers, 'openai'), ctx.request.body);
+    // returned: a JSON (non-streamed) answer is set after the generation time, Koa must wait for it
+    return openAIResponse(ctx, plan(ctx.request.body, ctx.headers, 'openai'), ctx.request.body);
   });
   router.post('/v1/messages', (ctx) => {
     if (!ctx.get('x-api-key') && !ctx.get('authorization')) return unauthorized(ctx, 'anthropic');
-    anthropicResponse(ctx, plan(ctx.request.body, ctx.headers, 'anthropic'), ctx.request.body);
+    return anthropicResponse(ctx, plan(ctx.request.body, ctx.headers, 'anthropic'), ctx.request.body);
   });
   app.use(router.routes());
   app.use(router.allowedMethods());
@@ -253,21 +273,22 @@ function createMockLLM(options = {}) {
     const id = `chatcmpl-${Math.floor(random() * 1e15).toString(36)}`;
     const created = Math.floor(Date.now() / 1000);
     const base = { id, object: 'chat.completion.chunk', created, model: p.model, system_fingerprint: 'fp_mock' };
-    const out = p.toolCall ? [] : pieces(p.text);
+    const calling = p.toolCalls.length > 0;
+    const out = calling ? [] : pieces(p.text);
     const usage = {
       prompt_tokens: p.inputTokens,
-      completion_tokens: (p.toolCall ? tokensOf(p.toolCall.arguments) + 8 : out.length) + p.reasoningTokens,
+      completion_tokens: (calling ? callTokens(p.toolCalls) : out.length) + p.reasoningTokens,
       total_tokens: 0,
       prompt_tokens_details: { cached_tokens: p.cachedTokens, audio_tokens: 0 },
       completion_tokens_details: { reasoning_tokens: p.reasoningTokens, audio_tokens: 0, accepted_prediction_tokens: 0, rejected_prediction_tokens: 0 },
     };
     usage.total_tokens = usage.prompt_tokens + usage.completion_tokens;
-    const finish = p.toolCall ? 'tool_calls' : 'stop';
+    const finish = calling ? 'tool_calls' : 'stop';
 
     if (body.stream !== true) {
       // A non-streamed completion after the whole generation time.
-      const message = p.toolCall
-        ? { role: 'assistant', content: null, tool_calls: [{ id: p.toolCall.id, type: 'function', function: { name: p.toolCall.name, arguments: p.toolCall.arguments } }], refusal: null }
+      const message = calling
+        ? { role: 'assistant', content: null, tool_calls: p.toolCalls.map((c) => ({ id: c.id, type: 'function', function: { name: c.name, arguments: c.arguments } })), refusal: null }
         : { role: 'assistant', content: p.text, refusal: null };
       return new Promise((resolve) => {
         setTimeout(() => {
@@ -280,11 +301,13 @@ function createMockLLM(options = {}) {
     const sse = (obj) => `data: ${JSON.stringify(obj)}\n\n`;
     const chunk = (delta, finishReason = null) => sse({ ...base, choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }] });
     const events = [];
-    if (p.toolCall) {
-      // The call's name and id are generated content too: they come after the model's thinking time.
+    if (calling) {
+      // The calls' names and ids are generated content too: they come after the model's thinking time.
       events.push({ data: chunk({ role: 'assistant', content: null, refusal: null }), delayAfter: p.firstTokenMs });
-      events.push({ data: chunk({ tool_calls: [{ index: 0, id: p.toolCall.id, type: 'function', function: { name: p.toolCall.name, arguments: '' } }] }), delayAfter: p.tokenMs() });
-      for (const part of p.toolCall.arguments.match(/.{1,6}/g)) events.push({ data: chunk({ tool_calls: [{ index: 0, function: { arguments: part } }] }), delayAfter: p.tokenMs() });
+      p.toolCalls.forEach((c, index) => {
+        events.push({ data: chunk({ tool_calls: [{ index, id: c.id, type: 'function', function: { name: c.name, arguments: '' } }] }), delayAfter: p.tokenMs() });
+        for (const part of c.arguments.match(/.{1,6}/g)) events.push({ data: chunk({ tool_calls: [{ index, function: { arguments: part } }] }), delayAfter: p.tokenMs() });
+      });
     } else {
       events.push({ data: chunk({ role: 'assistant', content: '', refusal: null }), delayAfter: p.firstTokenMs });
       const cut = p.failure === 'midstream' ? Math.floor(out.length / 2) : out.length;
@@ -303,14 +326,15 @@ function createMockLLM(options = {}) {
   function anthropicResponse(ctx, p, body) {
     if (httpFailure(ctx, p, 'anthropic')) return;
     const id = `msg_${Math.floor(random() * 1e15).toString(36)}`;
-    const out = p.toolCall ? [] : pieces(p.text);
-    const outputTokens = (p.toolCall ? tokensOf(p.toolCall.arguments) + 8 : out.length) + p.reasoningTokens;
+    const calling = p.toolCalls.length > 0;
+    const out = calling ? [] : pieces(p.text);
+    const outputTokens = (calling ? callTokens(p.toolCalls) : out.length) + p.reasoningTokens;
     // Anthropic reports cache reads apart from input_tokens (the convention adds them back).
     const usageStart = { input_tokens: p.inputTokens - p.cachedTokens, cache_creation_input_tokens: 0, cache_read_input_tokens: p.cachedTokens, output_tokens: 1 };
-    const stop = p.toolCall ? 'tool_use' : 'end_turn';
+    const stop = calling ? 'tool_use' : 'end_turn';
 
     if (body.stream !== true) {
-      const content = p.toolCall ? [{ type: 'tool_use', id: p.toolCall.id.replace('call_', 'toolu_'), name: p.toolCall.name, input: JSON.parse(p.toolCall.arguments) }] : [{ type: 'text', text: p.text }];
+      const content = calling ? p.toolCalls.map((c) => ({ type: 'tool_use', id: c.id.replace('call_', 'toolu_'), name: c.name, input: JSON.parse(c.arguments) })) : [{ type: 'text', text: p.text }];
       return new Promise((resolve) => {
         setTimeout(() => {
           ctx.body = { id, type: 'message', role: 'assistant', model: p.model, content, stop_reason: stop, stop_sequence: null, usage: { ...usageStart, output_tokens: outputTokens } };
@@ -321,9 +345,14 @@ function createMockLLM(options = {}) {
 
     const ev = (type, data) => `event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`;
     const events = [{ data: ev('message_start', { message: { id, type: 'message', role: 'assistant', model: p.model, content: [], stop_reason: null, stop_sequence: null, usage: usageStart } }) }];
-    if (p.toolCall) {
-      events.push({ data: ev('content_block_start', { index: 0, content_block: { type: 'tool_use', id: p.toolCall.id.replace('call_', 'toolu_'), name: p.toolCall.name, input: {} } }), delayAfter: p.firstTokenMs });
-      for (const part of p.toolCall.arguments.match(/.{1,6}/g)) events.push({ data: ev('content_block_delta', { index: 0, delta: { type: 'input_json_delta', partial_json: part } }), delayAfter: p.tokenMs() });
+    let blocks = 1;
+    if (calling) {
+      blocks = p.toolCalls.length;
+      p.toolCalls.forEach((c, index) => {
+        if (index > 0) events.push({ data: ev('content_block_stop', { index: index - 1 }) });
+        events.push({ data: ev('content_block_start', { index, content_block: { type: 'tool_use', id: c.id.replace('call_', 'toolu_'), name: c.name, input: {} } }), delayAfter: index === 0 ? p.firstTokenMs : p.tokenMs() });
+        for (const part of c.arguments.match(/.{1,6}/g)) events.push({ data: ev('content_block_delta', { index, delta: { type: 'input_json_delta', partial_json: part } }), delayAfter: p.tokenMs() });
+      });
     } else {
       events.push({ data: ev('content_block_start', { index: 0, content_block: { type: 'text', text: '' } }), delayAfter: p.firstTokenMs });
       events.push({ data: ev('ping', {}) });
@@ -334,7 +363,7 @@ function createMockLLM(options = {}) {
         return stream(ctx, p, events);
       }
     }
-    events.push({ data: ev('content_block_stop', { index: 0 }) });
+    events.push({ data: ev('content_block_stop', { index: blocks - 1 }) });
     events.push({ data: ev('message_delta', { delta: { stop_reason: stop, stop_sequence: null }, usage: { output_tokens: outputTokens } }) });
     events.push({ data: ev('message_stop', {}) });
     stream(ctx, p, events);
