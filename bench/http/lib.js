@@ -38,10 +38,12 @@ function pinSelf(core) {
  * `{ port, control, pid, stop() }` once it printed its ports.
  */
 function startServer(framework, spec, { nodeArgs = [], env = {} } = {}) {
-  // A variant may carry adapter options for experiments: tracewire='{"stream":false}'.
-  const [variant, options] = spec.split(/=(.*)/s);
+  // A variant may carry adapter options for experiments: tracewire='{"stream":false}', and the
+  // tree whose build it runs, for A/B of two builds in one run: tracewire@/tmp/before-tree.
+  const [named, options] = spec.split(/=(.*)/s);
+  const [variant, tree] = named.split(/@(.*)/s);
   if (options) env = { ...env, BENCH_TW_OPTIONS: options };
-  const args = [...nodeArgs, SERVER, framework, variant];
+  const args = [...nodeArgs, tree ? path.join(tree, 'bench', 'http', 'server.js') : SERVER, framework, variant];
   const [cmd, argv] = HAS_TASKSET ? ['taskset', ['-c', '0', process.execPath, ...args]] : [process.execPath, args];
   const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
   return new Promise((resolve, reject) => {

@@ -39,6 +39,8 @@ export type { OtlpEnvConfig } from './config/env';
 /** Diagnostics for exporter packages: `[tracewire] ` lines on stderr, once per key or at most once a minute per key. */
 export { warnOnce, logThrottled } from './config/warn';
 
+/** Observers of every request, tracedFetch call and LLM call, sampled or not (what @tracewire/metrics uses). */
+export type { TracerObserver, ObserverSet, ServerRequestOutcome, ClientRequestOutcome, LLMCallOutcome } from './observe';
 export { createTracer, recordError } from './tracer/tracer';
 export type { Tracer } from './tracer/tracer';
 export { getTracer, setGlobalTracer, withSpan, startSpan, activeSpan, traceLogFields } from './tracer/global';

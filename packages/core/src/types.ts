@@ -1,5 +1,6 @@
 /** Public types of @tracewire/core. The plain data exporters receive is described in docs/data-model.md. */
 import type { PropagatorsOption } from './propagation/composite';
+import type { TracerObserver } from './observe';
 
 /** An attribute value, as in the OpenTelemetry API. */
 export type AttributeValue = string | number | boolean | string[] | number[] | boolean[];
@@ -224,6 +225,11 @@ export interface TracerOptions {
   batch?: BatchOptions;
   /** false: a no-op tracer (OTEL_SDK_DISABLED=true). */
   enabled?: boolean;
+  /**
+   * Receive the outcome of every request, `tracedFetch` call and LLM call, sampled or not
+   * (`@tracewire/metrics` registers one); more can be added later with `tracer.addObserver()`.
+   */
+  observers?: TracerObserver[];
 }
 
 /** Counters reported by `tracer.stats()`. */

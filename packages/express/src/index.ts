@@ -132,7 +132,8 @@ export function tracingMiddleware(options?: ExpressTracingOptions): (req: any, r
     if (!state) return next();
     try {
       req[STATE] = state;
-      if (state.recording) {
+      // Unsampled requests too when an observer (metrics) waits for their outcome.
+      if (state.needsFinish) {
         if (req.app && !ready.has(req.app)) prepareApp(req.app);
         onFinished(res, () => inst.finish(state, req[MATCHED] ?? lateRoute(req)));
       }

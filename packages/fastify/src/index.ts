@@ -58,7 +58,8 @@ function startRequest(inst: ServerInstrumentation, request: FastifyRequest, res:
   const state = inst.start(request.raw, res, route !== undefined && route.ignore === true);
   if (!state) return undefined;
   (request as Tracked)[STATE] = state;
-  if (!state.recording) return state;
+  // Unsampled requests too when an observer (metrics) waits for their outcome.
+  if (!state.needsFinish) return state;
   if (route && typeof route.spanName === 'string' && route.spanName) state.name = route.spanName;
   // The span ends on the response's `close`, after the last byte of a streamed body, not at
   // onSend/onResponse time; the route template is read then (docs/design.md "The path of one request").

@@ -64,7 +64,7 @@ export function tracingMiddleware(options?: KoaTracingOptions): (ctx: any, next:
       ctx[STATE] = state;
       // Koa writes or pipes the body after the middleware chain returns: the response is over at
       // its `close` (docs/design.md "The path of one request", step 4), which also fires when the client goes away first.
-      if (state.recording) ctx.res.once('close', () => inst.finish(state, routeOf(ctx)));
+      if (state.needsFinish) ctx.res.once('close', () => inst.finish(state, routeOf(ctx)));
     } catch (err) {
       inst.internalError(err);
       return next();
@@ -72,7 +72,7 @@ export function tracingMiddleware(options?: KoaTracingOptions): (ctx: any, next:
     // koa-compose's next() always returns a promise. No async function here: every promise a
     // request creates also costs AsyncLocalStorage's propagation hook.
     const done = inst.run(state, next);
-    if (!state.recording) return done;
+    if (!state.needsFinish) return done;
     return done.then(undefined, (err: unknown) => {
       // Recorded, then re-thrown untouched so ctx.onerror and the app's 'error' event see it.
       inst.error(state, err);

@@ -37,6 +37,11 @@ export interface EnvConfig {
   genAiNames?: 'latest' | 'dup';
   /** `OTEL_PROPAGATORS`: format names in order (`[]` for `none`); undefined when unset or all invalid. */
   propagators?: PropagatorName[];
+  /**
+   * `OTEL_METRICS_EXPORTER` names something other than `none` (`otlp`, `prometheus`, `console`):
+   * metrics are wanted, from @tracewire/metrics, which reads and checks the names itself.
+   */
+  metricsExporter?: true;
 }
 
 /** Exporter names accepted in `OTEL_TRACES_EXPORTER` (`otlp` and `zipkin` come from @tracewire/otlp). */
@@ -264,6 +269,17 @@ function readExporters(env: Env): string[] | undefined {
   return names.length > 0 ? names : undefined;
 }
 
+/**
+ * Whether `OTEL_METRICS_EXPORTER` asks for metrics: set, and without `none` (which turns them off
+ * wherever it appears, as in OpenTelemetry JS). The names themselves are @tracewire/metrics' to check.
+ */
+function readMetricsWanted(env: Env): boolean {
+  const value = get(env, 'OTEL_METRICS_EXPORTER');
+  if (value === undefined) return false;
+  const names = value.split(',').map((n) => n.trim().toLowerCase()).filter((n) => n !== '');
+  return names.length > 0 && !names.includes('none');
+}
+
 // Categories other instrumentations read from OTEL_SEMCONV_STABILITY_OPT_IN: left to them, not reported.
 const OTHER_SEMCONV_CATEGORIES = /^(?:http|database|messaging|rpc|code|k8s|db|faas|aws|azure|gcp)(?:\/dup)?$/;
 
@@ -343,6 +359,7 @@ export function readEnv(env: NodeJS.ProcessEnv = process.env): EnvConfig {
     batch,
     limits,
   };
+  if (readMetricsWanted(e)) result.metricsExporter = true;
   const serviceName = get(e, 'OTEL_SERVICE_NAME');
   if (serviceName !== undefined) result.serviceName = serviceName;
   if (sampler !== undefined) result.sampler = sampler;

@@ -28,6 +28,8 @@ import { describeValue, isPlainObject, optionError, rejectUnknownKeys } from './
 import { DEFAULT_PROPAGATION, checkPropagators, compilePropagation } from '../propagation/composite';
 import type { Propagation } from '../propagation/composite';
 import { warnOnce, writeWarning } from './warn';
+import { checkObserver } from '../observe';
+import type { TracerObserver } from '../observe';
 
 /** Per-million-token prices, as in `TracerOptions.pricing`. */
 export type Pricing = NonNullable<TracerOptions['pricing']>;
@@ -68,6 +70,10 @@ export interface ResolvedConfig {
   store: StoreLimits;
   batch: Required<BatchOptions>;
   otlp: OtlpEnvConfig;
+  /** Observers given in options (checked, a copy of the array). */
+  observers?: TracerObserver[];
+  /** `OTEL_METRICS_EXPORTER` names an exporter (not `none`): the tracer loads @tracewire/metrics. */
+  metricsFromEnv: boolean;
 }
 
 const TOP_KEYS: ReadonlySet<string> = new Set([
@@ -87,6 +93,7 @@ const TOP_KEYS: ReadonlySet<string> = new Set([
   'limits',
   'batch',
   'enabled',
+  'observers',
 ]);
 const COUNT_LIMIT_KEYS = [
   'attributeCountLimit',
@@ -339,6 +346,11 @@ export function resolveConfig(options?: TracerOptions, env: NodeJS.ProcessEnv = 
   const limits = o.limits === undefined ? {} : checkLimits(o.limits);
   const propagatorsOpt = o.propagators === undefined ? undefined : checkPropagators(o.propagators);
   const batchOpt = o.batch === undefined ? {} : checkBatch(o.batch);
+  let observers: TracerObserver[] | undefined;
+  if (o.observers !== undefined) {
+    if (!Array.isArray(o.observers)) throw optionError('observers', 'an array of observers', o.observers);
+    observers = o.observers.map((x, i) => checkObserver(x, `observers[${i}]`));
+  }
 
   const e = readEnv(env);
 
@@ -394,7 +406,9 @@ export function resolveConfig(options?: TracerOptions, env: NodeJS.ProcessEnv = 
           : DEFAULT_PROPAGATION,
     batch,
     otlp: e.otlp,
+    metricsFromEnv: e.metricsExporter === true,
   };
+  if (observers !== undefined) config.observers = observers;
   if (tail !== undefined) config.tail = tail;
   if (typeof o.sampler === 'number') config.parentBasedRatio = o.sampler;
   else if (o.sampler === undefined && e.sampler === undefined) config.parentBasedRatio = 1;

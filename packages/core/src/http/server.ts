@@ -17,6 +17,9 @@ import { ResponseTap } from './tap';
 import type { TapSettings } from './tap';
 import type { StreamFormat } from '../stream';
 import { now } from '../trace/clock';
+import type { ObserverSet } from '../observe';
+import { llmOutcome } from '../llm/outcome';
+import type { Accumulator } from '../stream/accumulator';
 
 /** Options shared by every adapter (README.md "Adapter options"). */
 export interface ServerTracingOptions {
@@ -45,6 +48,13 @@ export interface ServerRequestState {
   readonly res: ServerResponse;
   /** Whether the span records; adapters skip optional work when false. */
   readonly recording: boolean;
+  /**
+   * Whether the adapter must report the route and call finish(): the span records, or an
+   * observer (metrics) waits for the outcome of this request even though it is not sampled.
+   */
+  readonly needsFinish: boolean;
+  /** The tracer's observers when the request started (undefined: none, nothing to report). */
+  readonly observer: ObserverSet | undefined;
   /** Route template, when the adapter learnt it before finish. */
   route: string | undefined;
   /** A fixed span name (e.g. a route's own config) that wins over the default naming. */
@@ -226,8 +236,15 @@ export class ServerInstrumentation {
         out.baggage = undefined;
       }
       const recording = span.isRecording();
-      const state: ServerRequestState = { span, tracer, req, res, recording, route: undefined, error: undefined, finished: false, startTime: recording ? (span as unknown as { startTime: number }).startTime : 0, baggage };
-      if (!recording) return state;
+      const observer = tracer.observer;
+      if (!recording) {
+        if (observer === undefined) return { span, tracer, req, res, recording, needsFinish: false, observer, route: undefined, error: undefined, finished: false, startTime: 0, baggage };
+        // Not sampled, but observed: the outcome (and an LLM stream's figures) is still measured.
+        const unsampled: ServerRequestState = { span, tracer, req, res, recording, needsFinish: true, observer, route: undefined, error: undefined, finished: false, startTime: now(), baggage };
+        if (this.stream) unsampled.tap = new ResponseTap(res, this.tapSettingsFor(tracer), unsampled.startTime);
+        return unsampled;
+      }
+      const state: ServerRequestState = { span, tracer, req, res, recording, needsFinish: true, observer, route: undefined, error: undefined, finished: false, startTime: (span as unknown as { startTime: number }).startTime, baggage };
       const socket = req.socket as (typeof req.socket & { encrypted?: boolean }) | undefined;
       const [host, port] = parseHost(req.headers.host);
       const attrs: Attributes = {
@@ -295,7 +312,7 @@ export class ServerInstrumentation {
     // The predicate is wrapped by the config (a throw answers false).
     if (!(typeof trustIncoming === 'function' ? trustIncoming(req.headers) : trustIncoming)) return undefined;
     const ctx = remote === null ? INVALID_SPAN_CONTEXT : isTraceIdOnly(remote) ? { traceId: remote.traceId, spanId: newSpanId(), traceFlags: remote.traceFlags } : remote;
-    return { span: new NonRecordingSpan(ctx, true), tracer: undefined, req, res, recording: false, route: undefined, error: undefined, finished: false, startTime: 0, baggage };
+    return { span: new NonRecordingSpan(ctx, true), tracer: undefined, req, res, recording: false, needsFinish: false, observer: undefined, route: undefined, error: undefined, finished: false, startTime: 0, baggage };
   }
 
   /** Runs `fn` with the request's span active (a no-op wrapper without state). */
@@ -311,10 +328,10 @@ export class ServerInstrumentation {
    */
   error(state: ServerRequestState | undefined, err: unknown): void {
     // After finish the span has ended: an error thrown once the client left is not recorded.
-    if (!state || !state.recording || state.finished || state.error === err) return;
+    if (!state || !state.needsFinish || state.finished || state.error === err) return;
     try {
       state.error = err;
-      state.span.recordException(err);
+      if (state.recording) state.span.recordException(err);
     } catch (e) {
       this.internalError(e);
     }
@@ -322,15 +339,20 @@ export class ServerInstrumentation {
 
   /**
    * Ends the server span: route name, status code, abort, response headers. Idempotent; call it
-   * from the response's `close` (or on-finished), never from a framework's send hook.
+   * from the response's `close` (or on-finished), never from a framework's send hook. With
+   * observers, reports the outcome too, for unsampled requests as well.
    */
   finish(state: ServerRequestState | undefined, route?: string): void {
     if (!state || state.finished) return;
     state.finished = true;
-    if (!state.recording) return;
+    if (!state.needsFinish) return;
+    if (route !== undefined) state.route = route;
+    if (!state.recording) {
+      this.finishUnsampled(state);
+      return;
+    }
     try {
       const { span, req, res } = state;
-      if (route !== undefined) state.route = route;
       const method = req.method && KNOWN_METHODS.has(req.method) ? req.method : 'HTTP';
       const r = state.route;
       const name = state.name ?? (this.spanName ? this.safeName(method, r, req) : r ? `${method} ${r}` : method);
@@ -340,38 +362,42 @@ export class ServerInstrumentation {
       const status = res.statusCode;
       // A response that was never completely written means the client went away first.
       const aborted = !res.writableFinished;
-      if (res.headersSent || !aborted) attrs['http.response.status_code'] = status;
+      const sent = res.headersSent || !aborted;
+      if (sent) attrs['http.response.status_code'] = status;
       for (const h of this.responseHeaders) {
         const v = headerValue(res.getHeader(h) as string | string[] | number | undefined);
         if (v) attrs[`http.response.header.${h}`] = v;
       }
       mergeTrustedAttributes(span, attrs);
       const err = state.error;
+      const errorType = errorTypeFor(aborted, err, status);
       if (aborted) {
         span.setAttribute('tracewire.stream.aborted', true);
         span.setAttribute('error.type', 'client_aborted');
         span.setStatus({ code: 'error', message: 'client closed the connection before the response ended' });
-      } else if (err !== undefined && (status >= 500 || status < 400)) {
+      } else if (errorType !== undefined) {
+        span.setAttribute('error.type', errorType);
         // The handler failed and the response says so (5xx), or it never became an HTTP error.
-        span.setAttribute('error.type', errorTypeOf(err));
-        span.setStatus({ code: 'error', message: err instanceof Error ? err.message : typeof err === 'string' ? err : undefined });
-      } else if (status >= 500) {
-        span.setAttribute('error.type', String(status));
-        span.setStatus({ code: 'error' });
+        if (err !== undefined && (status >= 500 || status < 400)) span.setStatus({ code: 'error', message: err instanceof Error ? err.message : typeof err === 'string' ? err : undefined });
+        else span.setStatus({ code: 'error' });
       }
-      const end = () => {
+      const observer = state.observer;
+      const end = (acc: Accumulator | undefined) => {
+        if (acc !== undefined) acc.applyTo(span);
         if (this.onResponse) this.callHook('onResponse', () => this.onResponse!(span, req, res));
         span.end(endTime);
+        if (observer !== undefined) this.report(state, observer, sent ? status : undefined, errorType, endTime, acc);
       };
       // The span's end is the response's end, even when a compressed body is still being inflated
       // for the accumulator.
       const endTime = now();
-      const pending = state.tap ? state.tap.finish(span, aborted) : undefined;
-      if (pending) pending.then(end, (err) => {
-        this.internalError(err);
-        end();
-      });
-      else end();
+      const closed = state.tap ? state.tap.finish(aborted) : undefined;
+      if (closed instanceof Promise) {
+        closed.then(end, (e: unknown) => {
+          this.internalError(e);
+          end(undefined);
+        });
+      } else end(closed);
     } catch (err) {
       this.internalError(err);
       try {
@@ -379,6 +405,76 @@ export class ServerInstrumentation {
       } catch {
         // the span is lost; internalError already counted the failure
       }
+    }
+  }
+
+  /** The outcome of a request that was not sampled but is observed: no span, the same figures. */
+  private finishUnsampled(state: ServerRequestState): void {
+    try {
+      const observer = state.observer;
+      if (observer === undefined) return;
+      const res = state.res;
+      const status = res.statusCode;
+      const aborted = !res.writableFinished;
+      const sent = res.headersSent || !aborted;
+      const errorType = errorTypeFor(aborted, state.error, status);
+      const endTime = now();
+      const closed = state.tap ? state.tap.finish(aborted) : undefined;
+      const report = (acc: Accumulator | undefined) => this.report(state, observer, sent ? status : undefined, errorType, endTime, acc);
+      if (closed instanceof Promise) {
+        closed.then(report, (e: unknown) => {
+          this.internalError(e);
+          report(undefined);
+        });
+      } else report(closed);
+    } catch (err) {
+      this.internalError(err);
+    }
+  }
+
+  /** Hands the request's outcome, and its LLM stream's when there was one, to the observers. */
+  private report(state: ServerRequestState, observer: ObserverSet, statusCode: number | undefined, errorType: string | undefined, endTime: number, acc: Accumulator | undefined): void {
+    try {
+      const req = state.req;
+      const rawMethod = req.method || 'GET';
+      const socket = req.socket as (typeof req.socket & { encrypted?: boolean }) | undefined;
+      const scheme = socket && socket.encrypted ? 'https' : 'http';
+      if (acc !== undefined) {
+        const result = acc.finalResult();
+        if (result !== undefined) {
+          const [host, port] = parseHost(req.headers.host);
+          observer.llmCall(
+            llmOutcome(result, {
+              side: 'server',
+              requestModel: undefined,
+              serverAddress: host,
+              serverPort: port !== undefined ? port : host !== undefined ? (scheme === 'https' ? 443 : 80) : undefined,
+              stream: true,
+              startTime: state.startTime,
+              endTime,
+              firstChunkTime: acc.firstContentAt(),
+              contentChunks: acc.contentChunks,
+              chunkIntervals: undefined,
+              estimateOutputFrom: acc.aborted ? acc.contentChunks : undefined,
+              aborted: acc.aborted,
+              pricing: state.tracer !== undefined ? state.tracer.config.pricing : undefined,
+              sampled: state.recording,
+            }),
+          );
+        }
+      }
+      observer.serverRequest({
+        method: KNOWN_METHODS.has(rawMethod) ? rawMethod : '_OTHER',
+        scheme,
+        route: state.route,
+        statusCode,
+        errorType,
+        protocolVersion: req.httpVersion,
+        duration: Math.max(0, endTime - state.startTime) / 1000,
+        sampled: state.recording,
+      });
+    } catch (err) {
+      this.internalError(err);
     }
   }
 
@@ -404,6 +500,19 @@ export class ServerInstrumentation {
   internalError(err: unknown): void {
     warnOnce(`${this.adapter}:internal`, `internal error in the ${this.adapter} adapter; the request proceeds untraced: ${err instanceof Error ? err.stack || err.message : String(err)}`);
   }
+}
+
+/**
+ * `error.type` of a finished request (HTTP semantic conventions): `client_aborted` when the client
+ * went away first; the handler's error class when it failed and the response says so (5xx) or
+ * never became an HTTP error; the status code for any other 5xx; undefined for a success (a 4xx
+ * is the client's error, not the server's).
+ */
+function errorTypeFor(aborted: boolean, err: unknown, status: number): string | undefined {
+  if (aborted) return 'client_aborted';
+  if (err !== undefined && (status >= 500 || status < 400)) return errorTypeOf(err);
+  if (status >= 500) return String(status);
+  return undefined;
 }
 
 /** Creates the shared server-span logic for an adapter. Bad options throw a TypeError naming them. */

@@ -1,10 +1,9 @@
 import http from 'node:http';
 import type { ServerResponse } from 'node:http';
 import zlib from 'node:zlib';
-import type { Span } from '../types';
 import { streamFormatFor } from '../stream';
 import { Accumulator } from '../stream/accumulator';
-import type { StreamAccumulator, StreamAccumulatorOptions, StreamFormat } from '../stream';
+import type { StreamAccumulatorOptions, StreamFormat } from '../stream';
 
 /** Settings of the response tap: the adapter's `stream` option and the tracer's content settings. */
 export interface TapSettings {
@@ -76,7 +75,7 @@ function patchServerResponse(): void {
  * middleware compressed it) is inflated on a side channel so the accumulator sees the events.
  */
 export class ResponseTap {
-  private acc: StreamAccumulator | undefined = undefined;
+  private acc: Accumulator | undefined = undefined;
   private inflate: zlib.Gunzip | zlib.Inflate | zlib.BrotliDecompress | undefined = undefined;
   private inflateDone: Promise<void> | undefined = undefined;
   private decided = false;
@@ -162,22 +161,19 @@ export class ResponseTap {
   }
 
   /**
-   * Closes the accumulator (ended, or aborted when the response did not finish) and sets the
-   * stream attributes on `span`. Returns a promise only when a compressed body is still being
-   * inflated; the caller ends the span when it settles.
+   * Closes the accumulator (ended, or aborted when the response did not finish) and returns it,
+   * for the caller to set its attributes on the span and report its figures; undefined when the
+   * body was not tapped. A promise only when a compressed body is still being inflated.
    */
-  finish(span: Span, aborted: boolean): Promise<void> | undefined {
+  finish(aborted: boolean): Accumulator | Promise<Accumulator> | undefined {
     const acc = this.acc;
     if (!acc) return undefined;
-    const close = () => {
+    const close = (): Accumulator => {
       if (aborted) acc.abort();
       else acc.end();
-      acc.applyTo(span);
+      return acc;
     };
-    if (!this.inflate) {
-      close();
-      return undefined;
-    }
+    if (!this.inflate) return close();
     const inflate = this.inflate;
     const done = this.inflateDone!;
     if (aborted) inflate.destroy();
@@ -190,7 +186,7 @@ export class ResponseTap {
     });
     return Promise.race([done, limit]).then(() => {
       if (timer) clearTimeout(timer);
-      close();
+      return close();
     });
   }
 }

@@ -111,6 +111,9 @@ const HOLD_BYTES = 16 * 1024;
 const spareHoldBuffers: Buffer[] = [];
 const MAX_SPARE_HOLD_BUFFERS = 16;
 
+/** Chunk intervals kept per stream (trackChunkIntervals): bounded whatever the stream's length. */
+const MAX_CHUNK_INTERVALS = 4096;
+
 /** The most `tracewire.stream.*` attributes fill() writes. */
 const MAX_STREAM_ATTRIBUTES = 6;
 
@@ -146,6 +149,12 @@ export class Accumulator implements StreamAccumulator {
   /** Held bytes: `heldBytes[0, heldLength)`. */
   private heldBytes: Buffer | undefined = undefined;
   private heldLength = 0;
+  /** Seconds between content chunks (trackChunkIntervals()), and how many of them are filled. */
+  private intervals: Float64Array | undefined = undefined;
+  private intervalCount = 0;
+  private lastContentTime = 0;
+  /** The result fill() computed once the stream was over (what observers are given too). */
+  private final: LLMResult | undefined = undefined;
 
   constructor(
     private readonly options: StreamAccumulatorOptions,
@@ -217,16 +226,58 @@ export class Accumulator implements StreamAccumulator {
       this.bytes += n;
       this.writes++;
       if (input !== undefined) {
+        const before = this.content;
         if (this.holding && typeof input !== 'string') {
           this.hold(input, n);
         } else {
           if (this.heldLength > 0) this.flush();
           this.parse(input);
         }
+        if (this.intervals !== undefined && this.content !== before) this.noteContent(before);
       }
     } catch {
       // Observing must never break the stream it observes.
     }
+  }
+
+  /**
+   * Measures the time between content chunks from here on (`gen_ai.client.operation.time_per_output_chunk`):
+   * each chunk is then parsed as it comes, never held. For client streams, where chunks arrive
+   * over the network; call it before the first write.
+   */
+  trackChunkIntervals(): void {
+    if (this.intervals === undefined && this.content === 0) this.intervals = new Float64Array(64);
+  }
+
+  /** Seconds from the end of each content chunk to the end of the next (see trackChunkIntervals). */
+  chunkIntervals(): Float64Array | undefined {
+    return this.intervals === undefined ? undefined : this.intervals.subarray(0, this.intervalCount);
+  }
+
+  /**
+   * This write completed content chunks (`before` were counted before it): each is received now;
+   * the first of them follows the previous write's, the others came with it (0 s).
+   */
+  private noteContent(before: number): void {
+    const t = now();
+    let k = this.content - before;
+    if (before > 0) {
+      this.pushInterval((t - this.lastContentTime) / 1000);
+      k--;
+    } else k--; // the stream's first content chunk: time to first chunk, not an interval
+    for (; k > 0; k--) this.pushInterval(0);
+    this.lastContentTime = t;
+  }
+
+  private pushInterval(seconds: number): void {
+    let a = this.intervals as Float64Array;
+    if (this.intervalCount === a.length) {
+      if (a.length >= MAX_CHUNK_INTERVALS) return; // bounded: the rest of a very long stream is not timed
+      const grown = new Float64Array(Math.min(a.length * 4, MAX_CHUNK_INTERVALS));
+      grown.set(a);
+      this.intervals = a = grown;
+    }
+    a[this.intervalCount++] = seconds > 0 ? seconds : 0;
   }
 
   /** Holds a byte chunk for parsing later (see HOLD_BYTES); `n` is its size. */
@@ -319,8 +370,9 @@ export class Accumulator implements StreamAccumulator {
       if (this.firstContentChunk === undefined) {
         this.firstContentChunk = index;
         this.firstContentTime = now();
-        // The one timing that needs each chunk as it comes is known: from here chunks are held.
-        this.holding = true;
+        // The one timing that needs each chunk as it comes is known: from here chunks are held
+        // (unless every chunk's time is measured).
+        this.holding = this.intervals === undefined;
         if ((this.decoder as LLMStreamDecoder).takesRuns) this.sse?.setFastForward(this.fastForward);
       }
     }
@@ -328,6 +380,21 @@ export class Accumulator implements StreamAccumulator {
 
   llm(): LLMResult | undefined {
     return this.result(true);
+  }
+
+  /** The LLM result once the stream is over: the one the attributes were made from, else decoded now. */
+  finalResult(): LLMResult | undefined {
+    return this.final ?? this.result(false);
+  }
+
+  /** Epoch ms the stream ended or was cut (now, while it goes on). */
+  endedAt(): number {
+    return this.endTime ?? now();
+  }
+
+  /** Epoch ms of the first content chunk, if there was one. */
+  firstContentAt(): number | undefined {
+    return this.firstContentTime;
   }
 
   private result(content: boolean): LLMResult | undefined {
@@ -357,6 +424,7 @@ export class Accumulator implements StreamAccumulator {
     if (this.aborted) a['tracewire.stream.aborted'] = true;
     // The text is only needed for the output messages.
     const result = this.result(this.options.captureContent === true);
+    if (this.ended || this.aborted) this.final = result;
     if (result !== undefined) {
       llmAttributes(
         result,

@@ -25,6 +25,8 @@ import { resolveConfig } from '../config';
 import { traceIdBelowRatio } from '../sampling';
 import type { ResolvedConfig } from '../config';
 import { logThrottled, warnOnce } from '../config/warn';
+import { checkObserver, combineObservers } from '../observe';
+import type { ObserverSet, TracerObserver } from '../observe';
 
 /** The tracer: starts spans, owns the trace store and the export pipeline. */
 export interface Tracer {
@@ -50,6 +52,17 @@ export interface Tracer {
   stats(): TracerStats;
   /** The resolved configuration (read-only; adapters read redaction and capture settings). */
   readonly config: ResolvedConfig;
+  /**
+   * The registered observers as one guarded dispatcher, or undefined when there are none: the
+   * request path reads this once per request and does nothing more without observers.
+   */
+  readonly observer?: ObserverSet;
+  /**
+   * Registers an observer of every request, `tracedFetch` call and LLM call outcome, sampled or
+   * not (what `@tracewire/metrics` uses). Returns the function that removes it. A bad observer
+   * throws a TypeError.
+   */
+  addObserver?(observer: TracerObserver): () => void;
 }
 
 /** Records `err` on `span` the way every Tracewire helper does. */
@@ -101,6 +114,8 @@ class TracerImpl implements Tracer {
   private shutDown = false;
   /** Set when the sampler is parent-based trace-id ratio (the default, or a number): decided inline. */
   private readonly ratio: number | undefined;
+  observer: ObserverSet | undefined = undefined;
+  private readonly observers: TracerObserver[] = [];
 
   constructor(options?: TracerOptions) {
     this.config = resolveConfig(options);
@@ -136,6 +151,23 @@ class TracerImpl implements Tracer {
       return true;
     }, drop);
     TRACER_OF_STORE.set(this.store, this);
+    if (this.config.observers !== undefined) for (const o of this.config.observers) this.addObserver(o);
+    // OTEL_METRICS_EXPORTER: @tracewire/metrics, installed beside core, observes this tracer.
+    if (this.config.metricsFromEnv && this.config.enabled) attachEnvMetrics(this);
+  }
+
+  addObserver(observer: TracerObserver): () => void {
+    checkObserver(observer, 'observer');
+    this.observers.push(observer);
+    this.observer = combineObservers(this.observers);
+    let removed = false;
+    return () => {
+      if (removed) return;
+      removed = true;
+      const i = this.observers.indexOf(observer);
+      if (i !== -1) this.observers.splice(i, 1);
+      this.observer = combineObservers(this.observers);
+    };
   }
 
   startSpan(name: string, opts?: StartSpanOptions): Span {
@@ -411,6 +443,46 @@ function loadOtlpPackage(wanted: string[]): OtlpPackage | undefined {
         `install it beside @tracewire/core (npm install ${id}). No traces are exported there.`,
     );
     return undefined;
+  }
+}
+
+/** What core calls in @tracewire/metrics when `OTEL_METRICS_EXPORTER` asks for metrics. */
+interface MetricsPackage {
+  attachFromEnvironment?: (tracer: Tracer) => void;
+}
+
+/**
+ * `OTEL_METRICS_EXPORTER` (otlp, prometheus, console): @tracewire/metrics, installed beside core
+ * and resolved like @tracewire/otlp, attaches this tracer to the process's metrics pipeline, which
+ * it builds from the environment on first use. Without the package, one warning says what to install.
+ */
+function attachEnvMetrics(tracer: Tracer): void {
+  const id = '@tracewire/metrics';
+  const value = process.env.OTEL_METRICS_EXPORTER;
+  let pkg: MetricsPackage | undefined;
+  try {
+    pkg = require(id) as MetricsPackage;
+  } catch (err) {
+    const missing = !!err && (err as { code?: unknown }).code === 'MODULE_NOT_FOUND' && String((err as Error).message).includes(id);
+    if (!missing) {
+      warnOnce('metrics-load', `OTEL_METRICS_EXPORTER=${value} but ${id} failed to load (${err instanceof Error ? err.message : String(err)}); no metrics are recorded`);
+      return;
+    }
+    try {
+      pkg = require(require.resolve(id, { paths: [process.cwd()] })) as MetricsPackage;
+    } catch {
+      warnOnce('metrics-missing', `OTEL_METRICS_EXPORTER=${value} needs ${id}, which is not installed; install it beside @tracewire/core (npm install ${id}). No metrics are recorded.`);
+      return;
+    }
+  }
+  if (typeof pkg.attachFromEnvironment !== 'function') {
+    warnOnce('metrics-old', `OTEL_METRICS_EXPORTER=${value}: the installed ${id} cannot be configured from the environment; update it`);
+    return;
+  }
+  try {
+    pkg.attachFromEnvironment(tracer);
+  } catch (err) {
+    warnOnce('metrics-attach', `OTEL_METRICS_EXPORTER=${value}: ${id} could not start (${err instanceof Error ? err.message : String(err)}); no metrics are recorded`);
   }
 }
 
