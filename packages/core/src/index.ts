@@ -37,7 +37,7 @@ export { SDK_VERSION } from './config/defaults';
 export { readOtlpEnv } from './config/env';
 export type { OtlpEnvConfig } from './config/env';
 /** Diagnostics for exporter packages: `[tracewire] ` lines on stderr, once per key or at most once a minute per key. */
-export { warnOnce, logThrottled } from './config/warn';
+export { warnOnce, logThrottled } from './diag/warn';
 
 /** Observers of every request, tracedFetch call and LLM call, sampled or not (what @tracewire/metrics uses). */
 export type { TracerObserver, ObserverSet, ServerRequestOutcome, ClientRequestOutcome, LLMCallOutcome } from './observe';

@@ -1,6 +1,6 @@
 import { createTracer, InMemoryExporter } from '../src';
 import type { FinishedTrace, SpanData, Tracer, TracerOptions } from '../src';
-import { resetWarnings } from '../src/config/warn';
+import { resetWarnings } from '../src/diag/warn';
 
 /** A tracer exporting into memory immediately (tiny batch delay) for tests. */
 export function memoryTracer(options: TracerOptions = {}): { tracer: Tracer; exporter: InMemoryExporter } {

@@ -3,7 +3,7 @@ import { samplerFromEnv } from '../sampling/head';
 import { DEFAULT_BATCH, DEFAULT_SPAN_LIMITS, MAX_TIMER_MS } from './defaults';
 import { PROPAGATOR_NAMES } from '../propagation/composite';
 import type { PropagatorName } from '../propagation/composite';
-import { warnOnce } from './warn';
+import { warnOnce } from '../diag/warn';
 
 /** OTLP export settings from the environment. */
 export interface OtlpEnvConfig {

@@ -3,7 +3,7 @@ export { resolveConfig } from './options';
 export type { ResolvedConfig, Pricing } from './options';
 export { readEnv, readOtlpEnv, ENV_EXPORTER_NAMES } from './env';
 export type { EnvConfig, OtlpEnvConfig } from './env';
-export { warnOnce, logThrottled, resetWarnings, writeWarning } from './warn';
+export { warnOnce, logThrottled, resetWarnings, writeWarning } from '../diag/warn';
 export {
   DEFAULT_BATCH,
   DEFAULT_SPAN_LIMITS,
@@ -13,4 +13,4 @@ export {
   SDK_VERSION,
 } from './defaults';
 export type { StoreLimits } from './defaults';
-export { optionError } from './validate';
+export { optionError } from '../internal/validate';

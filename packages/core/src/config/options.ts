@@ -1,4 +1,4 @@
-import { createQueryRedactor } from '../http/redact';
+import { createQueryRedactor } from '../internal/redact';
 import type {
   AttributeValue,
   Attributes,
@@ -24,10 +24,11 @@ import {
 import type { StoreLimits } from './defaults';
 import { readEnv } from './env';
 import type { OtlpEnvConfig } from './env';
-import { describeValue, isPlainObject, optionError, rejectUnknownKeys } from './validate';
+import { describeValue, isPlainObject, optionError, rejectUnknownKeys } from '../internal/validate';
 import { DEFAULT_PROPAGATION, checkPropagators, compilePropagation } from '../propagation/composite';
 import type { Propagation } from '../propagation/composite';
-import { warnOnce, writeWarning } from './warn';
+import { warnOnce } from '../diag/warn';
+import { guardPredicate } from '../internal/guard';
 import { checkObserver } from '../observe';
 import type { TracerObserver } from '../observe';
 
@@ -190,30 +191,6 @@ function checkExporters(value: unknown): Exporter[] {
     }
     return ex as Exporter;
   });
-}
-
-function errorText(err: unknown): string {
-  try {
-    return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-  } catch {
-    return 'unprintable error';
-  }
-}
-
-/** A user predicate that can never throw into a request: a throw answers `onThrow`, reported once. */
-function guardPredicate<A>(fn: (arg: A) => boolean, name: string, onThrow: boolean): (arg: A) => boolean {
-  let reported = false;
-  return (arg) => {
-    try {
-      return fn(arg) === true;
-    } catch (err) {
-      if (!reported) {
-        reported = true;
-        writeWarning(`the ${name} function threw (${errorText(err)}); treated as ${onThrow}. Reported once.`);
-      }
-      return onThrow;
-    }
-  };
 }
 
 function checkTrust(value: unknown): TrustPolicy {

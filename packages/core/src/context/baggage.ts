@@ -1,7 +1,7 @@
 import type { Baggage, BaggageEntry } from '../propagation/baggage';
 import { isValidBaggageKey } from '../propagation/baggage';
 import { currentBaggage, runWithBaggage } from './storage';
-import { warnOnce } from '../config/warn';
+import { warnOnce } from '../diag/warn';
 
 /** What `withBaggage` takes: values (or full entries) by key; `null`/`undefined` removes a key. */
 export type BaggageInput = Baggage | Record<string, string | BaggageEntry | null | undefined>;

@@ -1,6 +1,6 @@
 import type { Exporter, FinishedTrace, TracerStats } from '../types';
 import { suppressTracing } from '../context/storage';
-import { logThrottled } from '../config/warn';
+import { logThrottled } from '../diag/warn';
 import { MAX_TIMER_MS } from '../config/defaults';
 
 export interface ResolvedBatch {

@@ -4,9 +4,9 @@
  * cancelled or has failed, without reading anything the consumer has not asked for.
  */
 import type { AttributesInput, Span } from '../types';
-import { redactUrlsIn } from '../http/redact';
+import { redactUrlsIn } from '../internal/redact';
 import { errorTypeOf } from '../trace/span';
-import { warnOnce } from '../config/warn';
+import { warnOnce } from '../diag/warn';
 
 /** Sees the bytes the consumer reads (an LLM decoder); every call is guarded by the tap. */
 export interface BodyObserver {

@@ -7,10 +7,11 @@ import type { Attributes, Span } from '../types';
 import type { Tracer } from '../tracer/tracer';
 import { getTracer } from '../tracer/global';
 import { currentSpan, isTracingSuppressed, runWithSpan } from '../context/storage';
-import { redactUrl } from '../http/redact';
+import { redactUrl } from '../internal/redact';
+import { KNOWN_METHODS } from '../internal/methods';
 import type { ResolvedConfig } from '../config';
 import { MAX_TIMER_MS } from '../config/defaults';
-import { isPlainObject, optionError, rejectUnknownKeys } from '../config/validate';
+import { isPlainObject, optionError, rejectUnknownKeys } from '../internal/validate';
 import { compilePropagateTo, injectOutgoing } from './propagate';
 import { DEFAULT_PROPAGATION } from '../propagation/composite';
 import type { PropagateMatcher, PropagateToOption } from './propagate';
@@ -59,8 +60,6 @@ export function unwrapFetch(fn: unknown): unknown {
   }
   return fn;
 }
-
-const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH', 'QUERY']);
 
 // RequestInit members read through getters when a caller passes a class instance (a Request) as
 // init; a spread copies only own properties.

@@ -3,8 +3,8 @@
  * baggage from tracedFetch. Compiled once into one predicate at setup; undefined means "every
  * destination" (the default). `injectOutgoing` writes them.
  */
-import { optionError } from '../config/validate';
-import { writeWarning } from '../config/warn';
+import { optionError } from '../internal/validate';
+import { guardPredicate } from '../internal/guard';
 import type { Span } from '../types';
 import { currentBaggage } from '../context/storage';
 import { contextToInject } from '../propagation/carrier';
@@ -55,21 +55,8 @@ function compileHost(pattern: string): (url: URL) => boolean {
 /** Compiles `propagateTo`; bad configuration throws a TypeError naming the option. */
 export function compilePropagateTo(option: PropagateToOption | undefined, name = 'propagateTo'): PropagateMatcher | undefined {
   if (option === undefined) return undefined;
-  if (typeof option === 'function') {
-    let reported = false;
-    return (url) => {
-      try {
-        return option(url) === true;
-      } catch (err) {
-        // A throwing predicate means "do not propagate" (the safe answer), reported once.
-        if (!reported) {
-          reported = true;
-          writeWarning(`the ${name} function threw (${err instanceof Error ? err.message : String(err)}); treated as false. Reported once.`);
-        }
-        return false;
-      }
-    };
-  }
+  // A throwing predicate means "do not propagate" (the safe answer), reported once.
+  if (typeof option === 'function') return guardPredicate(option, name, false);
   if (!Array.isArray(option)) throw optionError(name, 'an array of hosts, globs and RegExps, or a function (url) => boolean', option);
   const tests: Array<(url: URL) => boolean> = option.map((item: unknown, i) => {
     if (typeof item === 'string' && item !== '') return compileHost(item);

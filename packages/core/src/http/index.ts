@@ -3,4 +3,4 @@ export { ServerInstrumentation, createServerInstrumentation, nodeHeaderGetter } 
 export type { ServerTracingOptions, ServerRequestState } from './server';
 export { compileIgnore } from './ignore';
 export type { IgnoreOption } from './ignore';
-export { createQueryRedactor, redactUrl, SENSITIVE_HEADERS, REDACTED } from './redact';
+export { createQueryRedactor, redactUrl, SENSITIVE_HEADERS, REDACTED } from '../internal/redact';

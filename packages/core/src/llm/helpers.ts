@@ -20,7 +20,7 @@ import { runWithSpan } from '../context/storage';
 import { tracerFor } from '../tracer/global';
 import { recordError } from '../tracer/tracer';
 import type { Tracer } from '../tracer/tracer';
-import { now } from '../trace/clock';
+import { now } from '../internal/clock';
 import { LLMStreamDecoder, truncateUtf8 } from '../stream/decoders';
 import { Accumulator } from '../stream/accumulator';
 import { decodeLLMResponseBody } from '../stream/json';

@@ -10,7 +10,7 @@
  * (aggregate, never do I/O). A throwing observer is reported once and never reaches the request.
  */
 import type { LLMUsage } from '../llm/types';
-import { warnOnce } from '../config/warn';
+import { warnOnce } from '../diag/warn';
 
 /** An incoming request whose response has ended (`close`), sampled or not. */
 export interface ServerRequestOutcome {

@@ -1,5 +1,5 @@
 import type { SpanContext } from '../types';
-import { optionError, isPlainObject } from '../config/validate';
+import { optionError, isPlainObject } from '../internal/validate';
 import type { CarrierGetter, CarrierSetter } from './carrier';
 import { formatTraceparent, parseTraceparent } from './traceparent';
 import { normalizeTracestate } from './tracestate';

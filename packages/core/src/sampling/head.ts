@@ -1,7 +1,8 @@
 import { TraceFlags } from '../types';
 import type { Sampler, SamplingParams } from '../types';
-import { optionError } from '../config/validate';
-import { warnOnce, writeWarning } from '../config/warn';
+import { optionError } from '../internal/validate';
+import { warnOnce } from '../diag/warn';
+import { guardCallback, isTrue } from '../internal/guard';
 
 /** A head sampler as built by this module: decides at span start, before anything is allocated. */
 export interface HeadSampler {
@@ -119,26 +120,7 @@ const DEFAULT_SAMPLER = parentBased({ root: ALWAYS_ON });
  * once per sampler (never thrown into the request).
  */
 function guard(fn: SampleFn, what: string): SampleFn {
-  let reported = false;
-  return (p) => {
-    try {
-      return fn(p) === true;
-    } catch (err) {
-      if (!reported) {
-        reported = true;
-        writeWarning(`${what} threw (${errorText(err)}); the span is not sampled. Reported once.`);
-      }
-      return false;
-    }
-  };
-}
-
-function errorText(err: unknown): string {
-  try {
-    return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-  } catch {
-    return 'unprintable error';
-  }
+  return guardCallback(fn, what, isTrue, false, 'the span is not sampled');
 }
 
 function toSampleFnNamed(sampler: Sampler | number | undefined, name: string): SampleFn {

@@ -1,6 +1,6 @@
 import type { FinishedTrace, SpanData, TailPolicy } from '../types';
-import { isPlainObject, optionError, rejectUnknownKeys } from '../config/validate';
-import { writeWarning } from '../config/warn';
+import { isPlainObject, optionError, rejectUnknownKeys } from '../internal/validate';
+import { guardCallback } from '../internal/guard';
 import { traceIdBelowRatio } from './head';
 
 /** A compiled tail policy: true keeps the trace. */
@@ -61,23 +61,7 @@ function rootSpan(t: FinishedTrace): SpanData | undefined {
 }
 
 function guardTail(fn: (trace: FinishedTrace) => boolean): TailFn {
-  let reported = false;
-  return (t) => {
-    if (t.fragment > 0) return true;
-    try {
-      return fn(t) !== false;
-    } catch (err) {
-      if (!reported) {
-        reported = true;
-        let text: string;
-        try {
-          text = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-        } catch {
-          text = 'unprintable error';
-        }
-        writeWarning(`the tail policy function threw (${text}); the trace is kept. Reported once.`);
-      }
-      return true;
-    }
-  };
+  // Only `false` drops; a throw keeps the trace.
+  const judge = guardCallback(fn, 'the tail policy function', (kept) => kept !== false, true, 'the trace is kept');
+  return (t) => t.fragment > 0 || judge(t);
 }

@@ -1,5 +1,5 @@
 import type { Attributes, FinishedTrace, SpanData } from '../types';
-import { now } from '../trace/clock';
+import { now } from '../internal/clock';
 import { RecordingSpan, SpanOwner } from '../trace/span';
 
 export interface StoreLimits {

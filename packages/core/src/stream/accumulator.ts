@@ -11,7 +11,7 @@ import { Buffer } from 'node:buffer';
 import { DEFAULT_CONTENT_BYTES, MAX_LLM_ATTRIBUTES, llmAttributes } from '../llm/attributes';
 import type { GenAINames } from '../llm/attributes';
 import type { LLMResult, PricingTable } from '../llm/types';
-import { now } from '../trace/clock';
+import { now } from '../internal/clock';
 import type { Attributes, Span } from '../types';
 import { LLMStreamDecoder } from './decoders';
 import { NDJSONStreamParser } from './ndjson';

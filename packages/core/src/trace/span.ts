@@ -13,8 +13,8 @@ import type {
   SpanStatus,
   TimeInput,
 } from '../types';
-import { now, toEpochMs } from './clock';
-import { warnOnce } from '../config/warn';
+import { now, toEpochMs } from '../internal/clock';
+import { warnOnce } from '../diag/warn';
 
 /** Receives span ends; implemented by the local trace that owns the span. */
 export interface SpanOwner {

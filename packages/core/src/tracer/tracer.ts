@@ -24,7 +24,7 @@ import type { RemoteContext } from '../propagation/remote';
 import { resolveConfig } from '../config';
 import { traceIdBelowRatio } from '../sampling';
 import type { ResolvedConfig } from '../config';
-import { logThrottled, warnOnce } from '../config/warn';
+import { logThrottled, warnOnce } from '../diag/warn';
 import { checkObserver, combineObservers } from '../observe';
 import type { ObserverSet, TracerObserver } from '../observe';
 

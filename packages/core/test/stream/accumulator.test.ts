@@ -3,7 +3,7 @@ import { runInNewContext } from 'node:vm';
 import { createStreamAccumulator, streamFormatFor } from '../../src/stream';
 import { Accumulator } from '../../src/stream/accumulator';
 import type { StreamAccumulator } from '../../src/stream';
-import { now } from '../../src/trace/clock';
+import { now } from '../../src/internal/clock';
 import { memoryTracer } from '../helpers';
 import { feed, loadFixtures, pieces, randomTextPieces, sse } from './helpers';
 import type { Fixture } from './helpers';

@@ -1,4 +1,4 @@
-import { logThrottled, resetWarnings, warnOnce } from '../../src/config/warn';
+import { logThrottled, resetWarnings, warnOnce } from '../../src/diag/warn';
 import { captureStderr } from '../helpers';
 
 const stderr = captureStderr();
