@@ -72,10 +72,13 @@ export { ConsoleExporter } from './export/console';
 export { InMemoryExporter } from './export/memory';
 
 export { ServerInstrumentation, createServerInstrumentation, nodeHeaderGetter, compileIgnore, createQueryRedactor, redactUrl, SENSITIVE_HEADERS } from './http';
-export type { ServerTracingOptions, ServerRequestState, IgnoreOption } from './http';
+export type { ServerTracingOptions, ServerRequestState, HttpAdapter, IgnoreOption } from './http';
+/** The transport-neutral server span (gRPC and other non-HTTP servers): a carrier in, a handle, one end with the outcome. */
+export { ServerSpans, createServerSpans } from './server';
+export type { ServerSpan, ServerCarrier, ServerSpanOptions, ServerStartOptions, ServerOutcome, ServerError } from './server';
 
 export { createStreamAccumulator } from './stream';
-export type { StreamAccumulator, StreamAccumulatorOptions, StreamFormat } from './stream';
+export type { StreamAccumulator, StreamAccumulatorOptions, StreamFormat, StreamOutcome, StreamError, AttributeTarget } from './stream';
 export { LLM_PRICES } from './llm';
 export type { LLMResult, LLMChoice, LLMToolCall, LLMUsage, LLMError, LLMProvider, LLMApi, ModelPrice, PricingTable, PriceTable, PriceSource, GenAINames } from './llm';
 /** LLM, agent and tool spans by hand: the GenAI helpers. */

@@ -1,10 +1,9 @@
 /**
  * @tracewire/express — `app.use(tracingMiddleware())` for Express 4 and 5.
- * Only what is Express-specific lives here: the route template, the finish hook (on-finished),
- * and where handler errors flow. Everything else is core's ServerInstrumentation.
+ * Only what is Express-specific lives here: the route template and where handler errors flow.
+ * Everything else, the finish at the response's `close` included, is core's ServerInstrumentation.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import onFinished from 'on-finished';
 import { createServerInstrumentation, getTracer, recordError } from '@tracewire/core';
 import type { ServerRequestState, ServerTracingOptions } from '@tracewire/core';
 
@@ -101,7 +100,7 @@ function patchResolvableExpress(): void {
 
 /** Tracing middleware: register it first, `app.use(tracingMiddleware())`. */
 export function tracingMiddleware(options?: ExpressTracingOptions): (req: any, res: any, next: Next) => void {
-  const inst = createServerInstrumentation(options, 'express');
+  const inst = createServerInstrumentation<Tracked>(options, { name: 'express', route: (req) => req[MATCHED] ?? lateRoute(req) });
   patchResolvableExpress();
 
   // An error-handling layer that records the error on the root span and passes the very same
@@ -128,20 +127,12 @@ export function tracingMiddleware(options?: ExpressTracingOptions): (req: any, r
   }
 
   return function tracewireMiddleware(req: Tracked, res: ServerResponse, next: Next): void {
-    const state = inst.start(req, res);
-    if (!state) return next();
-    try {
-      req[STATE] = state;
-      // Unsampled requests too when an observer (metrics) waits for their outcome.
-      if (state.needsFinish) {
-        if (req.app && !ready.has(req.app)) prepareApp(req.app);
-        onFinished(res, () => inst.finish(state, req[MATCHED] ?? lateRoute(req)));
-      }
-    } catch (err) {
-      inst.internalError(err);
-      return next();
-    }
-    inst.run(state, next);
+    const handle = inst.start(req, res, req);
+    if (!handle) return next();
+    req[STATE] = handle;
+    // Unsampled requests too when an observer (metrics) waits for their outcome.
+    if (handle.needsEnd && req.app && !ready.has(req.app)) prepareApp(req.app);
+    inst.run(handle, next);
   };
 }
 

@@ -1,8 +1,8 @@
 /**
  * @tracewire/fastify — `await app.register(tracingPlugin, options?)` for Fastify 4 and 5.
  * Only what is Fastify-specific lives here: the route template (`request.routeOptions.url`, which
- * includes register prefixes), per-route config, the finish hook (the raw response's `close`) and
- * where handler errors flow (`onError`). Everything else is core's ServerInstrumentation.
+ * includes register prefixes), per-route config and where handler errors flow (`onError`).
+ * Everything else, the finish at the raw response's `close` included, is core's ServerInstrumentation.
  */
 import type { ServerResponse } from 'node:http';
 import fp from 'fastify-plugin';
@@ -52,28 +52,20 @@ function routeConfigOf(request: FastifyRequest): RouteTracingConfig | undefined 
   return tracing && typeof tracing === 'object' ? tracing : undefined;
 }
 
-function startRequest(inst: ServerInstrumentation, request: FastifyRequest, res: ServerResponse): ServerRequestState | undefined {
+function startRequest(inst: ServerInstrumentation<FastifyRequest>, request: FastifyRequest, res: ServerResponse): ServerRequestState | undefined {
   const route = routeConfigOf(request);
-  // A route's `ignore` is known only after routing: passed to start, it propagates context only.
-  const state = inst.start(request.raw, res, route !== undefined && route.ignore === true);
-  if (!state) return undefined;
-  (request as Tracked)[STATE] = state;
-  // Unsampled requests too when an observer (metrics) waits for their outcome.
-  if (!state.needsFinish) return state;
-  if (route && typeof route.spanName === 'string' && route.spanName) state.name = route.spanName;
-  // The span ends on the response's `close`, after the last byte of a streamed body, not at
-  // onSend/onResponse time; the route template is read then (docs/design.md "The path of one request").
-  const finish = () => inst.finish(state, routeOf(request));
-  // An earlier async onRequest hook may have let the client go already: `close` is then past.
-  if (res.closed) finish();
-  else res.once('close', finish);
-  return state;
+  // A route's settings are known only after routing: `ignore` then propagates context only.
+  const handle = inst.start(request.raw, res, request, route === undefined ? undefined : { ignore: route.ignore === true, spanName: typeof route.spanName === 'string' && route.spanName ? route.spanName : undefined });
+  if (handle) (request as Tracked)[STATE] = handle;
+  return handle;
 }
 
 const plugin: FastifyPluginCallback<FastifyTracingOptions> = (app, options, done) => {
-  let inst: ServerInstrumentation;
+  let inst: ServerInstrumentation<FastifyRequest>;
   try {
-    inst = createServerInstrumentation(options, 'fastify');
+    // The span ends on the raw response's `close`, after the last byte of a streamed body, not at
+    // onSend/onResponse time; the route template is read then.
+    inst = createServerInstrumentation<FastifyRequest>(options, { name: 'fastify', route: routeOf });
   } catch (err) {
     // Bad options: the TypeError reaches `await app.register()` (avvio loses a synchronous throw).
     return done(err as Error);

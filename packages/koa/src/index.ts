@@ -1,7 +1,7 @@
 /**
  * @tracewire/koa — `app.use(tracingMiddleware())` for Koa 2 and 3, with @koa/router.
- * Only what is Koa-specific lives here: the route template, the finish hook (the response's
- * `close`), and where errors flow (the rejection of `next()`). Everything else is core's
+ * Only what is Koa-specific lives here: the route template and where errors flow (the rejection
+ * of `next()`). Everything else, the finish at the response's `close` included, is core's
  * ServerInstrumentation.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -55,27 +55,21 @@ function routeOf(ctx: Tracked): string | undefined {
 
 /** Tracing middleware: register it first, `app.use(tracingMiddleware())`. */
 export function tracingMiddleware(options?: KoaTracingOptions): (ctx: any, next: () => Promise<any>) => Promise<void> {
-  const inst = createServerInstrumentation(options, 'koa');
+  // The route is read when the response is over: Koa writes or pipes the body after the
+  // middleware chain returns.
+  const inst = createServerInstrumentation<Tracked>(options, { name: 'koa', route: routeOf });
 
   return function tracewireMiddleware(ctx: Tracked, next: () => Promise<any>): Promise<void> {
-    const state = inst.start(ctx.req, ctx.res);
-    if (!state) return next();
-    try {
-      ctx[STATE] = state;
-      // Koa writes or pipes the body after the middleware chain returns: the response is over at
-      // its `close` (docs/design.md "The path of one request", step 4), which also fires when the client goes away first.
-      if (state.needsFinish) ctx.res.once('close', () => inst.finish(state, routeOf(ctx)));
-    } catch (err) {
-      inst.internalError(err);
-      return next();
-    }
+    const handle = inst.start(ctx.req, ctx.res, ctx);
+    if (!handle) return next();
+    ctx[STATE] = handle;
     // koa-compose's next() always returns a promise. No async function here: every promise a
     // request creates also costs AsyncLocalStorage's propagation hook.
-    const done = inst.run(state, next);
-    if (!state.needsFinish) return done;
+    const done = inst.run(handle, next);
+    if (!handle.needsEnd) return done;
     return done.then(undefined, (err: unknown) => {
       // Recorded, then re-thrown untouched so ctx.onerror and the app's 'error' event see it.
-      inst.error(state, err);
+      inst.error(handle, err);
       throw err;
     });
   };

@@ -6,13 +6,12 @@
  * so memory per stream stays flat however long the stream. Nothing here throws into the caller.
  */
 // Imported: the global `Buffer` is a getter, a measurable cost per chunk.
-import { fillTrustedAttributes } from '../trace/span';
 import { Buffer } from 'node:buffer';
-import { DEFAULT_CONTENT_BYTES, MAX_LLM_ATTRIBUTES, llmAttributes } from '../llm/attributes';
+import { DEFAULT_CONTENT_BYTES, llmAttributes } from '../llm/attributes';
 import type { GenAINames } from '../llm/attributes';
 import type { LLMResult, PricingTable } from '../llm/types';
 import { now } from '../internal/clock';
-import type { Attributes, Span } from '../types';
+import type { AttributeValue, Attributes, SpanStatus } from '../types';
 import { LLMStreamDecoder } from './decoders';
 import { NDJSONStreamParser } from './ndjson';
 import { DEFAULT_MAX_EVENT_BYTES, SSEStreamParser } from './sse';
@@ -42,6 +41,25 @@ export interface StreamAccumulatorOptions {
   genAiNames?: GenAINames;
 }
 
+/** An error the provider reported inside the stream (`error.type` and the status message). */
+export interface StreamError {
+  type: string;
+  message?: string;
+}
+
+/** What a stream came to: its attributes, and the provider's in-band error if there was one. */
+export interface StreamOutcome {
+  attributes: Attributes;
+  error?: StreamError;
+}
+
+/** What `applyTo` writes to: a Span, or anything with these three methods. */
+export interface AttributeTarget {
+  setAttributes(attributes: Attributes): unknown;
+  setAttribute(key: string, value: AttributeValue): unknown;
+  setStatus(status: SpanStatus): unknown;
+}
+
 export interface StreamAccumulator {
   /** Observes one chunk (a string is text in `encoding`, default utf8). Never throws. */
   write(chunk: Uint8Array | string, encoding?: BufferEncoding): void;
@@ -69,10 +87,16 @@ export interface StreamAccumulator {
   /** `tracewire.stream.*` and, for an LLM stream, `gen_ai.*` / `tracewire.llm.*` / `tracewire.usage.cost`. */
   attributes(): Attributes;
   /**
+   * What the stream came to, as data: `attributes()`, and the error the provider reported in the
+   * stream (`error.type`, message), if it did. An abort is in the attributes, not an error here:
+   * whoever ends the span decides what a cut stream means.
+   */
+  outcome(): StreamOutcome;
+  /**
    * Sets `attributes()` on `span`; an in-band provider error sets status Error and `error.type` to
    * the provider's type, an abort (without one) sets status Error and `error.type` `client_aborted`.
    */
-  applyTo(span: Span): void;
+  applyTo(span: AttributeTarget): void;
 }
 
 const NDJSON_TYPES: ReadonlySet<string> = new Set([
@@ -113,9 +137,6 @@ const MAX_SPARE_HOLD_BUFFERS = 16;
 
 /** Chunk intervals kept per stream (trackChunkIntervals): bounded whatever the stream's length. */
 const MAX_CHUNK_INTERVALS = 4096;
-
-/** The most `tracewire.stream.*` attributes fill() writes. */
-const MAX_STREAM_ATTRIBUTES = 6;
 
 function positive(n: unknown, fallback: number): number {
   return typeof n === 'number' && n > 0 ? n : fallback;
@@ -412,8 +433,19 @@ export class Accumulator implements StreamAccumulator {
     return a;
   }
 
-  /** Writes attributes() into `a`, each named in the code (see fillTrustedAttributes). */
-  private readonly fill = (a: Attributes): void => {
+  outcome(): StreamOutcome {
+    const attributes: Attributes = {};
+    try {
+      const e = this.fill(attributes)?.error;
+      if (e !== undefined) return { attributes, error: e.message ? { type: e.type, message: e.message } : { type: e.type } };
+    } catch {
+      // see write()
+    }
+    return { attributes };
+  }
+
+  /** Writes attributes() into `a`; returns the LLM result they came from, if any. */
+  private fill(a: Attributes): LLMResult | undefined {
     this.flush();
     const seconds = (t: number): number => Math.max(0, t - this.startTime) / 1000;
     a['tracewire.stream.format'] = this.format;
@@ -445,12 +477,13 @@ export class Accumulator implements StreamAccumulator {
         a,
       );
     }
-  };
+    return result;
+  }
 
-  applyTo(span: Span): void {
+  applyTo(span: AttributeTarget): void {
     try {
-      fillTrustedAttributes(span, this.fill, MAX_STREAM_ATTRIBUTES + MAX_LLM_ATTRIBUTES);
-      const error = this.result(false)?.error;
+      const { attributes, error } = this.outcome();
+      span.setAttributes(attributes);
       if (error !== undefined) {
         span.setAttribute('error.type', error.type);
         span.setStatus(error.message ? { code: 'error', message: error.message } : { code: 'error' });

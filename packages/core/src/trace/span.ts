@@ -31,8 +31,30 @@ export const OWNER: unique symbol = Symbol('tracewire.owner');
 const LIMITS: unique symbol = Symbol('tracewire.limits');
 const ATTR_COUNT: unique symbol = Symbol('tracewire.attrCount');
 const CONTEXT: unique symbol = Symbol('tracewire.context');
+const WRITE: unique symbol = Symbol('tracewire.write');
+const hasOwn = Object.prototype.hasOwnProperty;
 
 export type ResolvedSpanLimits = Required<SpanLimits>;
+
+/** What a recording span is made from (the tracer decides all of it before the span exists). */
+export interface RecordingSpanInit {
+  /** Told when the span ends: the local trace it belongs to. */
+  owner: SpanOwner;
+  limits: ResolvedSpanLimits;
+  traceId: string;
+  spanId: string;
+  parentSpanId: string | undefined;
+  /** The parent came from an incoming carrier (another process). */
+  parentIsRemote?: boolean;
+  traceFlags: number;
+  traceState: string | undefined;
+  name: string;
+  kind: SpanKind;
+  /** The user's attributes: checked and copied. */
+  attributes?: AttributesInput;
+  links?: Link[];
+  startTime?: TimeInput;
+}
 
 /** Whether `v` is a valid attribute value (OpenTelemetry: primitives or homogeneous arrays). */
 function isValidValue(v: unknown): v is AttributeValue {
@@ -112,7 +134,7 @@ export class RecordingSpan implements Span, SpanData {
   links: SpanLinkData[] = EMPTY;
   traceFlags: number;
   traceState: string | undefined;
-  /** Set by the tracer right after construction when the parent is remote (see SpanData). */
+  /** `true` when the parent is remote (see SpanData); otherwise left out. */
   parentIsRemote: boolean | undefined = undefined;
   dropped: SpanData['dropped'] = NO_DROPS;
   [OWNER]: SpanOwner;
@@ -120,30 +142,20 @@ export class RecordingSpan implements Span, SpanData {
   [ATTR_COUNT]: number;
   [CONTEXT]: SpanContext | undefined = undefined;
 
-  constructor(
-    owner: SpanOwner,
-    limits: ResolvedSpanLimits,
-    traceId: string,
-    spanId: string,
-    parentSpanId: string | undefined,
-    traceFlags: number,
-    traceState: string | undefined,
-    name: string,
-    kind: SpanKind,
-    attributes: AttributesInput | undefined,
-    links: Link[] | undefined,
-    startTime: TimeInput | undefined,
-  ) {
-    this[OWNER] = owner;
+  constructor(init: RecordingSpanInit) {
+    const limits = init.limits;
+    this[OWNER] = init.owner;
     this[LIMITS] = limits;
-    this.traceId = traceId;
-    this.spanId = spanId;
-    this.parentSpanId = parentSpanId;
-    this.traceFlags = traceFlags;
-    this.traceState = traceState;
-    this.name = name;
-    this.kind = kind;
-    this.startTime = startTime === undefined ? now() : toEpochMs(startTime);
+    this.traceId = init.traceId;
+    this.spanId = init.spanId;
+    this.parentSpanId = init.parentSpanId;
+    this.traceFlags = init.traceFlags;
+    this.traceState = init.traceState;
+    if (init.parentIsRemote === true) this.parentIsRemote = true;
+    this.name = init.name;
+    this.kind = init.kind;
+    this.startTime = init.startTime === undefined ? now() : toEpochMs(init.startTime);
+    const attributes = init.attributes;
     if (attributes) {
       const [attrs, dropped] = limitedAttributes(attributes, limits.attributeCountLimit, limits.attributeValueLengthLimit);
       this.attributes = attrs;
@@ -153,6 +165,7 @@ export class RecordingSpan implements Span, SpanData {
       this.attributes = {};
       this[ATTR_COUNT] = 0;
     }
+    const links = init.links;
     if (links) for (const l of links) this.addLink(l);
   }
 
@@ -182,18 +195,54 @@ export class RecordingSpan implements Span, SpanData {
     }
     if (value === undefined || value === null || typeof key !== 'string' || key.length === 0) return this;
     if (!isValidValue(value)) return this;
+    // The caller keeps its array: the span holds a copy.
+    this.put(key, Array.isArray(value) ? (value.slice() as AttributeValue) : value);
+    return this;
+  }
+
+  /**
+   * Writes one valid value: the count and length limits are applied here, for every attribute
+   * the span gets after it started (the user's and Tracewire's own alike).
+   */
+  private put(key: string, value: AttributeValue): void {
     const attrs = this.attributes;
     const limits = this[LIMITS];
-    if (!(key in attrs)) {
+    if (!hasOwn.call(attrs, key)) {
       if (this[ATTR_COUNT] >= limits.attributeCountLimit) {
         this.countDrop('attributes');
-        return this;
+        return;
       }
       this[ATTR_COUNT]++;
     }
     const max = limits.attributeValueLengthLimit;
-    attrs[key] = max === Infinity ? (Array.isArray(value) ? (value.slice() as AttributeValue) : value) : truncate(value, max);
-    return this;
+    attrs[key] = max === Infinity ? value : truncate(value, max);
+  }
+
+  /**
+   * Writes attributes Tracewire built itself (valid by construction, arrays its own), without
+   * checking each value: see `writeAttributes`. A span with no attributes yet takes the object
+   * itself when it fits the limits.
+   */
+  [WRITE](attrs: Attributes): void {
+    if (this.ended) {
+      warnEnded(this.name, 'setAttributes');
+      return;
+    }
+    const limits = this[LIMITS];
+    if (this[ATTR_COUNT] === 0 && limits.attributeValueLengthLimit === Infinity) {
+      let n = 0;
+      for (const key in attrs) if (hasOwn.call(attrs, key)) n++;
+      if (n <= limits.attributeCountLimit) {
+        this.attributes = attrs;
+        this[ATTR_COUNT] = n;
+        return;
+      }
+    }
+    for (const key in attrs) {
+      if (!hasOwn.call(attrs, key)) continue;
+      const v = attrs[key];
+      if (v !== undefined && v !== null) this.put(key, v);
+    }
   }
 
   setAttributes(attributes: AttributesInput): this {
@@ -364,64 +413,20 @@ export class NonRecordingSpan implements Span {
 }
 
 /**
- * Hands a freshly built attributes object to a span that has none yet, instead of copying it key by
- * key: for Tracewire's own per-request attributes, whose values are valid by construction.
- * Falls back to setAttributes when the span already has attributes or the count exceeds the limit.
+ * The one way Tracewire writes its own attributes (request and response attributes of a server
+ * span, a stream's, an LLM call's) onto a span: valid by construction, so values are not checked
+ * one by one, but the span's limits apply as for any other attribute (`RecordingSpan#put`).
+ * `attrs` is handed over: a span without attributes yet may keep the object itself, so the caller
+ * must not change it afterwards. Any other span gets `setAttributes`.
  */
-export function adoptAttributes(span: Span, attrs: Attributes, count: number): void {
-  if (span instanceof RecordingSpan && !span.ended && span[ATTR_COUNT] === 0 && count <= span[LIMITS].attributeCountLimit && span[LIMITS].attributeValueLengthLimit === Infinity) {
-    span.attributes = attrs;
-    span[ATTR_COUNT] = count;
-  } else {
-    span.setAttributes(attrs);
-  }
+export function writeAttributes(span: Span, attrs: Attributes): void {
+  if (span instanceof RecordingSpan) span[WRITE](attrs);
+  else span.setAttributes(attrs);
 }
 
-/**
- * Merges attributes Tracewire built itself (valid by construction: the stream accumulator's, the
- * server span's at finish) without per-value validation; limits still apply. Other spans, or a
- * length limit, go through setAttributes.
- */
-export function mergeTrustedAttributes(span: Span, attrs: Attributes): void {
-  if (!(span instanceof RecordingSpan) || span.ended || span[LIMITS].attributeValueLengthLimit !== Infinity) {
-    span.setAttributes(attrs);
-    return;
-  }
-  const target = span.attributes;
-  const max = span[LIMITS].attributeCountLimit;
-  for (const key in attrs) {
-    if (!(key in target)) {
-      if (span[ATTR_COUNT] >= max) {
-        span.setAttribute(key, attrs[key]); // counts the drop
-        continue;
-      }
-      span[ATTR_COUNT]++;
-    }
-    target[key] = attrs[key];
-  }
-}
-
-/**
- * Has `fill` write attributes Tracewire built itself (valid by construction) straight into the
- * span's attributes object, when at most `most` of them cannot pass the count limit. `fill` must
- * name each attribute in its code (`t['gen_ai.usage.input_tokens'] = n`): V8 then keeps the object's
- * fast shape, where adding keys it computes (a merge) turns an object that has gained a dozen keys
- * into a dictionary, ~1.2 µs for a streamed response's attributes. Other spans, a length limit or
- * too little room: `fill` writes into a new object, merged as mergeTrustedAttributes does.
- */
-export function fillTrustedAttributes(span: Span, fill: (target: Attributes) => void, most: number): void {
-  if (!(span instanceof RecordingSpan) || span.ended || span[LIMITS].attributeValueLengthLimit !== Infinity || span[ATTR_COUNT] + most > span[LIMITS].attributeCountLimit) {
-    const attrs: Attributes = {};
-    fill(attrs);
-    mergeTrustedAttributes(span, attrs);
-    return;
-  }
-  const target = span.attributes;
-  fill(target);
-  // Recounted rather than counted per store: a key the span already had is not one more.
-  let count = 0;
-  for (const key in target) if (Object.prototype.hasOwnProperty.call(target, key)) count++;
-  span[ATTR_COUNT] = count;
+/** The start time (epoch ms) of a span Tracewire records; undefined for any other span. */
+export function startTimeOf(span: Span): number | undefined {
+  return span instanceof RecordingSpan ? span.startTime : undefined;
 }
 
 /** The context of a span that must propagate nothing (tracing suppressed). */

@@ -238,22 +238,22 @@ class TracerImpl implements Tracer {
       }
       this.startedTraces++;
     }
-    const span = new RecordingSpan(
-      trace,
-      this.config.spanLimits,
+    const span = new RecordingSpan({
+      owner: trace,
+      limits: this.config.spanLimits,
       traceId,
       spanId,
-      parentCtx ? parentCtx.spanId : undefined,
+      parentSpanId: parentCtx ? parentCtx.spanId : undefined,
+      // Only a local root can have a non-local parent; remote when it was extracted from a carrier.
+      parentIsRemote: parentCtx !== undefined && localParent === undefined && parentCtx.isRemote === true,
       traceFlags,
       traceState,
-      typeof name === 'string' ? name : String(name),
+      name: typeof name === 'string' ? name : String(name),
       kind,
       attributes,
       links,
       startTime,
-    );
-    // Only a local root can have a non-local parent; remote when it was extracted from a carrier.
-    if (parentCtx !== undefined && localParent === undefined && parentCtx.isRemote === true) span.parentIsRemote = true;
+    });
     if (!localParent) {
       trace.root = span;
       trace.openedAt = span.startTime;

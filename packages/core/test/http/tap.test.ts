@@ -13,7 +13,6 @@ async function serve(tracer: Tracer, handler: (req: http.IncomingMessage, res: h
   const inst = createServerInstrumentation({ tracer, ...options }, 'test');
   const server = http.createServer((req, res) => {
     const state = inst.start(req, res);
-    res.once('close', () => inst.finish(state));
     inst.run(state, () => handler(req, res));
   });
   return listen(server);

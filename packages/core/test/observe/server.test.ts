@@ -24,10 +24,9 @@ function observed(ratio: number) {
 
 /** node:http traced by ServerInstrumentation; the route is what the "router" matched (`route(req)`). */
 async function serve(tracer: Tracer, handler: (req: http.IncomingMessage, res: http.ServerResponse, fail: (err: unknown) => void) => void, route: (req: http.IncomingMessage) => string | undefined, options: ServerTracingOptions = {}) {
-  const inst = createServerInstrumentation({ tracer, ...options }, 'test');
+  const inst = createServerInstrumentation({ tracer, ...options }, { name: 'test', route });
   const server = http.createServer((req, res) => {
-    const state = inst.start(req, res);
-    if (state?.needsFinish) res.once('close', () => inst.finish(state, route(req)));
+    const state = inst.start(req, res, req);
     inst.run(state, () => handler(req, res, (err) => inst.error(state, err)));
   });
   return listen(server);

@@ -1,7 +1,7 @@
 import { resetWarnings } from '../../src/config';
 import { memoryTracer } from '../helpers';
 import type { SpanData } from '../../src';
-import { fillTrustedAttributes } from '../../src/trace/span';
+import { writeAttributes } from '../../src/trace/span';
 
 async function oneSpan(fn: (s: import('../../src').Span) => void, limits = {}): Promise<SpanData> {
   const { tracer, exporter } = memoryTracer({ limits });
@@ -45,13 +45,10 @@ describe('Span', () => {
     expect(data.dropped.attributes).toBe(2);
   });
 
-  it('fillTrustedAttributes writes into the span and counts only new keys against the limit', async () => {
+  it('writeAttributes writes into the span and counts only new keys against the limit', async () => {
     const data = await oneSpan((s) => {
       s.setAttribute('kept', 1).setAttribute('shared', 'old');
-      fillTrustedAttributes(s, (t) => {
-        t['shared'] = 'new';
-        t['a'] = 2;
-      }, 2);
+      writeAttributes(s, { shared: 'new', a: 2 });
       // 3 attributes so far: one more fits the limit of 4, the next is dropped and counted.
       s.setAttribute('b', 3).setAttribute('c', 4);
     }, { attributeCountLimit: 4 });
@@ -59,13 +56,10 @@ describe('Span', () => {
     expect(data.dropped.attributes).toBe(1);
   });
 
-  it('fillTrustedAttributes merges within the limit, counting drops, when the span has too little room', async () => {
+  it('writeAttributes merges within the limit, counting drops, when the span has too little room', async () => {
     const data = await oneSpan((s) => {
       s.setAttribute('kept', 1);
-      fillTrustedAttributes(s, (t) => {
-        t['a'] = 2;
-        t['b'] = 3;
-      }, 5);
+      writeAttributes(s, { a: 2, b: 3 });
     }, { attributeCountLimit: 2 });
     expect(data.attributes).toEqual({ kept: 1, a: 2 });
     expect(data.dropped.attributes).toBe(1);
