@@ -142,6 +142,16 @@ function configOf(cfg: ResolvedConfig): PerConfig {
  */
 const inFlight = new WeakSet<Span>();
 
+/**
+ * True while `span` is the client span of a `tracedFetch` call that is under way (its inner fetch
+ * runs with it active), sampled or not. The call already has its span and its `traceparent`:
+ * `@tracewire/opentelemetry` records no second client span under it, and writes no second set of
+ * headers, when OpenTelemetry's undici or http instrumentation sees the same request.
+ */
+export function isTracedFetchSpan(span: Span | undefined): boolean {
+  return span !== undefined && inFlight.has(span);
+}
+
 function isRequest(x: unknown): x is Request {
   return x !== null && typeof x === 'object' && !(x instanceof URL) && typeof (x as Request).url === 'string' && typeof (x as Request).method === 'string';
 }

@@ -2,6 +2,7 @@ import type {
   AttributeValue,
   Attributes,
   AttributesInput,
+  InstrumentationScope,
   Link,
   Span,
   SpanContext,
@@ -114,6 +115,8 @@ export class RecordingSpan implements Span, SpanData {
   traceState: string | undefined;
   /** Set by the tracer right after construction when the parent is remote (see SpanData). */
   parentIsRemote: boolean | undefined = undefined;
+  /** Set by the tracer right after construction for a span another library made (see SpanData). */
+  instrumentationScope: InstrumentationScope | undefined = undefined;
   dropped: SpanData['dropped'] = NO_DROPS;
   [OWNER]: SpanOwner;
   [LIMITS]: ResolvedSpanLimits;
@@ -316,6 +319,7 @@ export class RecordingSpan implements Span, SpanData {
     if (this.parentSpanId !== undefined) d.parentSpanId = this.parentSpanId;
     if (this.traceState !== undefined) d.traceState = this.traceState;
     if (this.parentIsRemote !== undefined) d.parentIsRemote = this.parentIsRemote;
+    if (this.instrumentationScope !== undefined) d.instrumentationScope = this.instrumentationScope;
     return d;
   }
 }
