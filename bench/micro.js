@@ -7,6 +7,8 @@
  * pipelines drain as they would under a server (neither side gets a free "queue full" drop path);
  * the time measured is wall time including those drains, so export work is counted.
  */
+// On the Node chosen with --node <major> / BENCH_NODE (bench/node.js), when one is.
+if (require('./node').underNode()) return;
 const { performance } = require('node:perf_hooks');
 const tw = require('@tracewire/core');
 const api = require('@opentelemetry/api');

@@ -12,6 +12,8 @@
  * the tracer's default batching sends them: CPU µs of this process per trace, encoding and HTTP
  * included (on loopback the kernel's receive work is charged to the sender too).
  */
+// On the Node chosen with --node <major> / BENCH_NODE (bench/node.js), when one is.
+if (require('./node').underNode()) return;
 const { performance } = require('node:perf_hooks');
 const tw = require('@tracewire/core');
 const { encodeTraceRequest, OTLPTraceExporter } = require('@tracewire/otlp');

@@ -18,6 +18,8 @@
  * @tracewire/core (e.g. a copy of an older dist), BENCH_ROUNDS / BENCH_ROUND_MS change the rounds,
  * BENCH_JSON=<file> also writes the numbers as JSON.
  */
+// On the Node chosen with --node <major> / BENCH_NODE (bench/node.js), when one is.
+if (require('./node').underNode()) return;
 const { spawnSync } = require('node:child_process');
 const { readFileSync, writeFileSync } = require('node:fs');
 const { cpus } = require('node:os');

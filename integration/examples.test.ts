@@ -137,6 +137,49 @@ describe('examples/agent', () => {
   });
 });
 
+describe('examples/grpc', () => {
+  it('prints one trace per request across gateway, assistant and model: HTTP → gRPC → HTTP, the deadline on both gRPC spans', async () => {
+    const { stdout, stderr, code } = await runToExit(join(__dirname, '..', 'examples', 'grpc', 'run.js'));
+    expect([code, stderr]).toEqual([0, expect.stringContaining('GET /ask -> 200')]);
+    expect(stderr).toMatch(/GET \/stream -> 200 /);
+    expect(stderr).toMatch(/GET \/slow -> 504 /);
+    const fragments = stdout.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as FinishedTrace);
+    // Each service prints its own part of a trace: three requests, three services.
+    expect(fragments).toHaveLength(9);
+    const byTrace = new Map<string, FinishedTrace[]>();
+    for (const f of fragments) byTrace.set(f.traceId, [...(byTrace.get(f.traceId) ?? []), f]);
+    expect(byTrace.size).toBe(3);
+    const span = (parts: FinishedTrace[], service: string, kind: string, name: string) => {
+      const s = parts.filter((p) => p.resource['service.name'] === service).flatMap((p) => p.spans).find((x) => x.kind === kind && x.name === name);
+      if (!s) throw new Error(`no ${service} ${kind} ${name}`);
+      return s;
+    };
+    const chain = (parts: FinishedTrace[], route: string, method: string) => {
+      const edge = span(parts, 'gateway', 'server', `GET ${route}`);
+      const client = span(parts, 'gateway', 'client', `assistant.v1.Assistant/${method}`);
+      const server = span(parts, 'assistant', 'server', `assistant.v1.Assistant/${method}`);
+      const llm = span(parts, 'assistant', 'client', 'chat gpt-5.4-mini');
+      const model = parts.find((p) => p.resource['service.name'] === 'model')!.spans[0];
+      expect([client.parentSpanId, server.parentSpanId, llm.parentSpanId, model.parentSpanId]).toEqual([edge.spanId, client.spanId, server.spanId, llm.spanId]);
+      expect(parts.every((p) => !p.incomplete)).toBe(true);
+      return { edge, client, server, llm, model };
+    };
+    const traces = [...byTrace.values()];
+    const find = (route: string) => traces.find((parts) => parts.some((p) => p.spans.some((s) => s.name === `GET ${route}`)))!;
+    const ask = chain(find('/ask'), '/ask', 'Ask');
+    expect(ask.client.attributes).toMatchObject({ 'rpc.system.name': 'grpc', 'rpc.method': 'assistant.v1.Assistant/Ask', 'rpc.status_code': 'OK', 'server.address': '127.0.0.1' });
+    expect(ask.llm.attributes['gen_ai.usage.output_tokens']).toBeGreaterThan(0);
+    const stream = chain(find('/stream'), '/stream', 'AskStream');
+    expect(stream.server.attributes['tracewire.rpc.messages.sent']).toBeGreaterThan(1);
+    expect(stream.client.attributes['tracewire.rpc.messages.received']).toBe(stream.server.attributes['tracewire.rpc.messages.sent']);
+    const slow = chain(find('/slow'), '/slow', 'Ask');
+    for (const s of [slow.client, slow.server]) expect([s.attributes['rpc.status_code'], s.attributes['error.type'], s.status.code]).toEqual(['DEADLINE_EXCEEDED', 'DEADLINE_EXCEEDED', 'error']);
+    expect(slow.edge.attributes['http.response.status_code']).toBe(504);
+    expect(slow.llm.attributes['error.type']).toBe('AbortError');
+    expect(slow.model.attributes['error.type']).toBe('client_aborted');
+  });
+});
+
 /** Runs a script to its end (15 s at most). */
 function runToExit(script: string): Promise<{ stdout: string; stderr: string; code: number | null }> {
   return new Promise((resolve, reject) => {

@@ -7,7 +7,7 @@
  *
  * Two apps: `latest` takes the newest release of the highest major each adapter's peer range
  * allows (Express 5, Koa 3, Fastify 5), `oldest` the lowest version the range allows (Express
- * 4.17.0, Koa 2.13.0, Fastify 4.0.0), so both ends of the ranges we publish are exercised. The
+ * 4.17.0, Koa 2.13.0, Fastify 4.0.0, @grpc/grpc-js 1.10.0), so both ends of the ranges we publish are exercised. The
  * `latest` app also type-checks a TypeScript file against the installed declarations.
  */
 import { execFile, spawn } from 'node:child_process';
@@ -23,7 +23,7 @@ const npx = process.platform === 'win32' ? 'npx.cmd' : 'npx';
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 
 /** The framework each adapter serves, by adapter directory. */
-const FRAMEWORKS: Record<string, string> = { express: 'express', koa: 'koa', fastify: 'fastify' };
+const FRAMEWORKS: Record<string, string> = { express: 'express', koa: 'koa', fastify: 'fastify', grpc: '@grpc/grpc-js' };
 
 jest.setTimeout(60_000);
 
@@ -220,6 +220,8 @@ beforeAll(async () => {
       if (fw) deps[fw] = rangeEnds(p.manifest.peerDependencies[fw])[app];
     }
     deps['@koa/router'] = JSON.parse(readFileSync(join(repo, 'packages', 'koa', 'package.json'), 'utf8')).devDependencies['@koa/router'];
+    // The gRPC snippet reads its service with proto-loader, as gRPC apps do.
+    deps['@grpc/proto-loader'] = JSON.parse(readFileSync(join(repo, 'packages', 'grpc', 'package.json'), 'utf8')).devDependencies['@grpc/proto-loader'];
     if (app === 'latest') {
       // The tracedFetch snippet builds the OpenAI and Anthropic clients; the TypeScript check.
       Object.assign(deps, {
@@ -258,7 +260,7 @@ afterAll(async () => {
 describe('the packed packages', () => {
   it('come with the README snippets this test runs', () => {
     expect([...snippets.keys()].sort()).toEqual(
-      expect.arrayContaining(['express.cjs', 'express.mjs', 'fastify.cjs', 'fastify.mjs', 'fetch.cjs', 'koa.cjs', 'koa.mjs', 'spans.cjs']),
+      expect.arrayContaining(['express.cjs', 'express.mjs', 'fastify.cjs', 'fastify.mjs', 'fetch.cjs', 'grpc.cjs', 'koa.cjs', 'koa.mjs', 'spans.cjs']),
     );
   });
 
@@ -290,6 +292,8 @@ describe('the packed packages', () => {
     expect(installed.oldest.express).toMatch(/^4\./);
     expect(installed.oldest.koa).toMatch(/^2\./);
     expect(installed.oldest.fastify).toMatch(/^4\./);
+    expect(installed.latest['@grpc/grpc-js']).toMatch(/^1\.(1[4-9]|[2-9]\d)\./);
+    expect(installed.oldest['@grpc/grpc-js']).toBe('1.10.0');
   });
 
   it('give ES modules every named export of the CommonJS build', async () => {
@@ -369,6 +373,22 @@ describe.each(['latest', 'oldest'] as const)('README quick starts, %s framework 
     }
     // /health was asked first: had it been traced, its trace would be among these.
     expect(p.traces.map((t) => root(t).name).sort()).toEqual(['GET /users/:id', 'chat turn']);
+  });
+});
+
+describe.each(['latest', 'oldest'] as const)('README gRPC snippet, %s @grpc/grpc-js', (app) => {
+  it('traces a unary call on both ends: greet → CLIENT span → SERVER span (remote parent) → render greeting, then exits', async () => {
+    const p = new Proc(apps[app], 'grpc.cjs', {});
+    const code = await p.exited;
+    expect([code, p.stderr]).toEqual([0, '']);
+    expect(p.lines).toContain('hello Ada');
+    const greet = traceNamed(p.traces, 'greet');
+    const client = byName(greet, 'helloworld.Greeter/SayHello');
+    expect([client.kind, client.parentSpanId, client.attributes['rpc.status_code'], client.attributes['rpc.system.name']]).toEqual(['client', greet.rootSpanId, 'OK', 'grpc']);
+    const served = p.traces.find((t) => t !== greet && t.traceId === greet.traceId)!;
+    const server = root(served);
+    expect([server.name, server.kind, server.parentSpanId, server.attributes['rpc.method']]).toEqual(['helloworld.Greeter/SayHello', 'server', client.spanId, 'helloworld.Greeter/SayHello']);
+    expect(byName(served, 'render greeting').parentSpanId).toBe(server.spanId);
   });
 });
 

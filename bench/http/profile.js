@@ -11,6 +11,8 @@
  * added cost includes what our code makes Node and the framework do (GC, listeners, writes).
  * The .cpuprofile files are kept (paths printed) for Chrome DevTools or speedscope.
  */
+// On the Node chosen with --node <major> / BENCH_NODE (bench/node.js), when one is.
+if (require('../node').underNode()) return;
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');

@@ -6,6 +6,8 @@
  * rounds of BENCH_DURATION seconds; prints CPU µs/req per round. Extra node flags for the servers
  * via BENCH_NODE_ARGS (e.g. "--trace-gc").
  */
+// On the Node chosen with --node <major> / BENCH_NODE (bench/node.js), when one is.
+if (require('../node').underNode()) return;
 const autocannon = require('autocannon');
 const { pinSelf, startServer, control, sleep } = require('./lib');
 

@@ -10,6 +10,7 @@ export type {
   Exporter,
   ExporterStats,
   FinishedTrace,
+  InstrumentationScope,
   Link,
   Sampler,
   SamplingParams,
@@ -45,6 +46,9 @@ export { createTracer, recordError } from './tracer/tracer';
 export type { Tracer } from './tracer/tracer';
 export { getTracer, setGlobalTracer, withSpan, startSpan, activeSpan, traceLogFields } from './tracer/global';
 export { suppressTracing, isTracingSuppressed } from './context/storage';
+/** For bridges to another context API (@tracewire/opentelemetry): read and set Tracewire's active context in one step. */
+export { readContext, runWithContext } from './context/storage';
+export type { ContextState } from './context/storage';
 export { errorTypeOf } from './trace/span';
 
 export {
@@ -103,5 +107,5 @@ export type {
   PipelineFrames,
 } from './llm';
 
-export { tracedFetch, createTracedFetch, instrumentGlobalFetch } from './fetch';
+export { tracedFetch, createTracedFetch, instrumentGlobalFetch, isTracedFetchSpan } from './fetch';
 export type { FetchFunction, TracedFetchOptions, PropagateToOption } from './fetch';

@@ -51,6 +51,17 @@ export interface Span {
   isRecording(): boolean;
 }
 
+/**
+ * The instrumentation scope of a span: the library that made it, as OpenTelemetry names it
+ * (`trace.getTracer(name, version, { schemaUrl })`). OTLP exporters write it as the span's
+ * `ScopeSpans.scope`.
+ */
+export interface InstrumentationScope {
+  name: string;
+  version?: string;
+  schemaUrl?: string;
+}
+
 export interface StartSpanOptions {
   kind?: SpanKind;
   attributes?: AttributesInput;
@@ -62,6 +73,13 @@ export interface StartSpanOptions {
    * Undefined: the active span.
    */
   parent?: Span | SpanContext | null;
+  /**
+   * The library that made the span (`@tracewire/opentelemetry` passes the OpenTelemetry tracer's
+   * name and version). Omit it for Tracewire's own spans: exporters then write `@tracewire/core`.
+   * Kept by reference on the span's data: treat it as immutable. One without a non-empty `name`
+   * is ignored.
+   */
+  instrumentationScope?: InstrumentationScope;
 }
 
 /** What exporters receive: one local trace (or a late fragment of it). Safe to JSON-serialise. */
@@ -106,6 +124,12 @@ export interface SpanData {
    * OTLP's span flags (0x100 "remote-ness known", 0x200 "parent is remote").
    */
   parentIsRemote?: boolean;
+  /**
+   * The library that made the span, when it was not Tracewire itself: set for spans started
+   * through `@tracewire/opentelemetry` (the OpenTelemetry tracer's name and version). Absent for
+   * Tracewire's own spans, which exporters put under the scope `@tracewire/core`.
+   */
+  instrumentationScope?: InstrumentationScope;
   dropped: { attributes: number; events: number; links: number };
 }
 

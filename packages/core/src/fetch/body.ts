@@ -7,6 +7,7 @@ import type { AttributesInput, Span } from '../types';
 import { redactUrlsIn } from '../internal/redact';
 import { errorTypeOf } from '../trace/span';
 import { warnOnce } from '../diag/warn';
+import type { LLMResult } from '../llm/types';
 
 /** Sees the bytes the consumer reads (an LLM decoder); every call is guarded by the tap. */
 export interface BodyObserver {
@@ -17,6 +18,20 @@ export interface BodyObserver {
   abort(): void;
   /** Sets what it learnt on the span, just before the span ends. */
   apply(span: Span): void;
+  /** What it learnt of an LLM call, for observers (after end/abort). */
+  llm?(): LLMObservation | undefined;
+}
+
+/** An LLM response as a body observer saw it (the parts of an LLMCallOutcome it knows). */
+export interface LLMObservation {
+  result: LLMResult | undefined;
+  stream: boolean;
+  firstChunkTime: number | undefined;
+  contentChunks: number | undefined;
+  chunkIntervals: ArrayLike<number> | undefined;
+  estimateOutputFrom: number | undefined;
+  /** An error the provider reported in a body that is not a result (`{ error: { type } }`). */
+  errorType: string | undefined;
 }
 
 /** `error.type` for a failed call: a DOMException says more by its name (AbortError, TimeoutError). */
@@ -78,7 +93,9 @@ function copyFields(target: Response, source: Response): void {
   });
 }
 
-type Outcome = 'end' | 'cancel' | 'error' | 'abort' | 'timeout';
+/** How a body ended: read to its end, cancelled by the consumer, failed, aborted by the signal, unread. */
+export type BodyOutcome = 'end' | 'cancel' | 'error' | 'abort' | 'timeout';
+type Outcome = BodyOutcome;
 
 /**
  * Returns a Response that reads through `res` and ends `span` when its body ends, is cancelled,
@@ -93,11 +110,13 @@ export function tapResponse(
   signal: AbortSignal | undefined,
   idleMs: number,
   redactQuery: (q: string) => string,
+  onEnd?: (outcome: BodyOutcome, err: unknown) => void,
 ): Response {
   const source = res.body;
   if (source === null || source === undefined || typeof (source as ReadableStream).getReader !== 'function') {
     finishObserver(span, observer, 'end');
     span.end();
+    if (onEnd !== undefined) onEnd('end', undefined);
     return res;
   }
   let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
@@ -135,6 +154,13 @@ export function tapResponse(
       internalError(e);
     }
     span.end();
+    if (onEnd !== undefined) {
+      try {
+        onEnd(outcome, err);
+      } catch (e) {
+        internalError(e);
+      }
+    }
   };
 
   const stream = new ReadableStream<Uint8Array>(

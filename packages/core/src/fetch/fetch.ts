@@ -20,6 +20,12 @@ import type { BodyObserver } from './body';
 import { bodyForm, bodyText, detectLLMEndpoint, readLLMRequest, withStreamUsage } from './llm';
 import type { LLMRequest } from './llm';
 import { createLLMObserver } from './llm-response';
+import { fetchErrorType } from './body';
+import type { BodyOutcome } from './body';
+import type { ObserverSet } from '../observe';
+import { llmOutcome } from '../llm/outcome';
+import { now } from '../internal/clock';
+import { startTimeOf } from '../trace/span';
 
 /** A function with the signature of the global `fetch`. */
 export type FetchFunction = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
@@ -92,6 +98,14 @@ interface Call {
   startTime: number;
   /** The tracer's query redactor, for URLs quoted in error messages. */
   redact: (q: string) => string;
+  /** The tracer's observers when the call was made (undefined: none, nothing to report). */
+  observer: ObserverSet | undefined;
+  /** The span records (the trace is sampled). */
+  sampled: boolean;
+  method: string;
+  scheme: 'http' | 'https';
+  serverAddress: string;
+  serverPort: number;
 }
 
 interface PerConfig {
@@ -127,6 +141,16 @@ function configOf(cfg: ResolvedConfig): PerConfig {
  * global fetch): it is passed through, so one call is one span.
  */
 const inFlight = new WeakSet<Span>();
+
+/**
+ * True while `span` is the client span of a `tracedFetch` call that is under way (its inner fetch
+ * runs with it active), sampled or not. The call already has its span and its `traceparent`:
+ * `@tracewire/opentelemetry` records no second client span under it, and writes no second set of
+ * headers, when OpenTelemetry's undici or http instrumentation sees the same request.
+ */
+export function isTracedFetchSpan(span: Span | undefined): boolean {
+  return span !== undefined && inFlight.has(span);
+}
 
 function isRequest(x: unknown): x is Request {
   return x !== null && typeof x === 'object' && !(x instanceof URL) && typeof (x as Request).url === 'string' && typeof (x as Request).method === 'string';
@@ -194,7 +218,10 @@ export function createTracedFetch(fetchImpl?: FetchFunction, options?: TracedFet
     } catch (err) {
       inFlight.delete(span);
       recordFetchError(span, err, call.redact);
-      if (own) span.end();
+      if (own) {
+        span.end();
+        if (call.observer !== undefined) report(call, cfg, undefined, fetchErrorType(err), undefined);
+      }
       throw err;
     }
     const started = call;
@@ -209,6 +236,7 @@ export function createTracedFetch(fetchImpl?: FetchFunction, options?: TracedFet
         if (own) {
           recordFetchError(span, err, started.redact);
           span.end();
+          if (started.observer !== undefined) report(started, cfg, undefined, fetchErrorType(err), undefined);
         }
         throw err;
       },
@@ -288,8 +316,25 @@ function prepare(
       }
     }
     const signal = (init && init.signal) || (request ? request.signal : undefined) || undefined;
-    const startTime = span.isRecording() ? (span as unknown as { startTime: number }).startTime : 0;
-    return { input, init: outInit, span, signal, llm: span.isRecording() ? llm : undefined, startTime, redact: per.redact };
+    const recording = span.isRecording();
+    // Not sampled but observed (metrics): the call is still timed and its LLM response decoded.
+    const observer = tracer.observer !== undefined && span !== currentSpan() ? tracer.observer : undefined;
+    const startTime = recording ? (startTimeOf(span) ?? now()) : observer !== undefined ? now() : 0;
+    return {
+      input,
+      init: outInit,
+      span,
+      signal,
+      llm: recording || observer !== undefined ? llm : undefined,
+      startTime,
+      redact: per.redact,
+      observer,
+      sampled: recording,
+      method,
+      scheme: url.protocol === 'https:' ? 'https' : 'http',
+      serverAddress: hostname,
+      serverPort: attributes['server.port'] as number,
+    };
   } catch (err) {
     // Our own failure after the span started: end it (unless it is an ignored request's span,
     // handed back by startSpan); the call goes through untraced.
@@ -299,33 +344,93 @@ function prepare(
 }
 
 function onResponse(call: Call, res: Response, cfg: ResolvedConfig, captureOption: boolean | undefined, idleMs: number): Response {
-  const { span } = call;
-  if (!span.isRecording()) return res;
-  let observer: BodyObserver | undefined;
+  const { span, observer } = call;
+  if (!span.isRecording() && observer === undefined) return res;
+  let body: BodyObserver | undefined;
+  const status = res.status;
   try {
-    const status = res.status;
     span.setAttribute('http.response.status_code', status);
     if (status >= 500) {
       span.setAttribute('error.type', String(status));
       span.setStatus({ code: 'error' });
     }
     if (call.llm !== undefined) {
-      observer = createLLMObserver(call.llm, res, {
+      body = createLLMObserver(call.llm, res, {
         startTime: call.startTime,
         captureContent: captureOption ?? cfg.captureContent,
         pricing: cfg.pricing,
         genAiNames: cfg.genAiNames,
+        observed: observer !== undefined,
       });
     }
   } catch (err) {
     internalError(err);
   }
+  const onEnd =
+    observer === undefined
+      ? undefined
+      : (outcome: BodyOutcome, err: unknown) => {
+          const errorType = outcome === 'error' || outcome === 'abort' ? fetchErrorType(err) : status >= 500 ? String(status) : undefined;
+          report(call, cfg, status, errorType, body);
+        };
   try {
-    return tapResponse(res, span, observer, call.signal, idleMs, call.redact);
+    return tapResponse(res, span, body, call.signal, idleMs, call.redact, onEnd);
   } catch (err) {
     internalError(err);
     span.end();
     return res;
+  }
+}
+
+/**
+ * Hands a finished call to the observers: `clientRequest`, and `llmCall` for an LLM call (its
+ * response as the body observer decoded it, or only its error when none came). Never throws.
+ */
+function report(call: Call, cfg: ResolvedConfig, statusCode: number | undefined, errorType: string | undefined, body: BodyObserver | undefined): void {
+  const observer = call.observer;
+  if (observer === undefined) return;
+  try {
+    const endTime = now();
+    const sampled = call.sampled;
+    const llm = call.llm;
+    if (llm !== undefined) {
+      const seen = body !== undefined && body.llm !== undefined ? body.llm() : undefined;
+      // The LLM call failed if the provider says so, or the HTTP call did (a 429 is an LLM error).
+      const llmError = seen?.errorType ?? errorType ?? (statusCode !== undefined && statusCode >= 400 ? String(statusCode) : undefined);
+      observer.llmCall(
+        llmOutcome(seen?.result, {
+          side: 'client',
+          provider: llm.provider,
+          operation: llm.operation,
+          requestModel: llm.model,
+          serverAddress: call.serverAddress,
+          serverPort: call.serverPort,
+          stream: seen !== undefined ? seen.stream : llm.stream,
+          startTime: call.startTime,
+          endTime,
+          firstChunkTime: seen?.firstChunkTime,
+          contentChunks: seen?.contentChunks,
+          chunkIntervals: seen?.chunkIntervals,
+          estimateOutputFrom: seen?.estimateOutputFrom,
+          aborted: false,
+          pricing: cfg.pricing,
+          errorType: llmError,
+          sampled,
+        }),
+      );
+    }
+    observer.clientRequest({
+      method: call.method,
+      scheme: call.scheme,
+      serverAddress: call.serverAddress,
+      serverPort: call.serverPort,
+      statusCode,
+      errorType,
+      duration: Math.max(0, endTime - call.startTime) / 1000,
+      sampled,
+    });
+  } catch (err) {
+    internalError(err);
   }
 }
 

@@ -6,10 +6,12 @@
  */
 import type { Span } from '../types';
 import type { Pricing } from '../config';
-import { createStreamAccumulator, decodeLLMResponseBody, streamFormatFor } from '../stream';
+import { decodeLLMResponseBody, streamFormatFor } from '../stream';
+import { Accumulator } from '../stream/accumulator';
+import type { LLMResult } from '../llm/types';
 import { llmAttributes } from '../llm';
 import type { GenAINames } from '../llm/attributes';
-import type { BodyObserver } from './body';
+import type { BodyObserver, LLMObservation } from './body';
 import type { LLMRequest } from './llm';
 import { RESPONSE_API } from './llm';
 
@@ -20,6 +22,8 @@ export interface LLMObserverOptions {
   pricing: Pricing | undefined;
   /** GenAI attribute names (OTEL_SEMCONV_STABILITY_OPT_IN). */
   genAiNames?: GenAINames;
+  /** An observer waits for the call's figures: every content chunk is timed. */
+  observed?: boolean;
 }
 
 /** A JSON response larger than this is passed through without being decoded (bounded memory). */
@@ -43,7 +47,7 @@ function keepProvider(span: Span, llm: LLMRequest): void {
 }
 
 function streamObserver(llm: LLMRequest, contentType: string, opts: LLMObserverOptions): BodyObserver {
-  const acc = createStreamAccumulator({
+  const acc = new Accumulator({
     contentType,
     startTime: opts.startTime,
     captureContent: opts.captureContent,
@@ -52,6 +56,7 @@ function streamObserver(llm: LLMRequest, contentType: string, opts: LLMObserverO
     inputMessages: llm.body,
     genAiNames: opts.genAiNames,
   });
+  if (opts.observed === true) acc.trackChunkIntervals();
   return {
     chunk: (bytes) => acc.write(bytes),
     end: () => acc.end(),
@@ -63,6 +68,17 @@ function streamObserver(llm: LLMRequest, contentType: string, opts: LLMObserverO
       keepProvider(span, llm);
       providerError(span, acc.llm()?.error);
     },
+    llm(): LLMObservation {
+      return {
+        result: acc.finalResult(),
+        stream: true,
+        firstChunkTime: acc.firstContentAt(),
+        contentChunks: acc.contentChunks,
+        chunkIntervals: acc.chunkIntervals(),
+        estimateOutputFrom: acc.aborted ? acc.contentChunks : undefined,
+        errorType: undefined,
+      };
+    },
   };
 }
 
@@ -70,6 +86,35 @@ function jsonObserver(llm: LLMRequest, opts: LLMObserverOptions): BodyObserver {
   let parts: Uint8Array[] | undefined = [];
   let size = 0;
   let ended = false;
+  let decoded: { result: LLMResult | undefined; errorType: string | undefined; errorMessage: string | undefined } | undefined;
+  /** The body decoded once, whoever asks first (the span or an observer). */
+  const decode = () => {
+    if (decoded !== undefined) return decoded;
+    decoded = { result: undefined, errorType: undefined, errorMessage: undefined };
+    if (!ended || parts === undefined) return decoded;
+    let json: unknown;
+    try {
+      json = JSON.parse(Buffer.concat(parts).toString('utf8'));
+    } catch {
+      return decoded;
+    } finally {
+      parts = undefined;
+    }
+    const result = decodeLLMResponseBody(json, { api: RESPONSE_API[llm.api], operation: llm.operation });
+    if (result !== undefined) {
+      decoded.result = result;
+      return decoded;
+    }
+    // OpenAI-style error body: { error: { type, message, code } }; Gemini's has a status.
+    const err = json !== null && typeof json === 'object' ? (json as { error?: unknown }).error : undefined;
+    if (err !== null && typeof err === 'object') {
+      const { type, code, message, status } = err as { type?: unknown; code?: unknown; message?: unknown; status?: unknown };
+      const t = typeof type === 'string' && type ? type : typeof code === 'string' ? code : typeof status === 'string' ? status : '';
+      if (t) decoded.errorType = t;
+      decoded.errorMessage = typeof message === 'string' ? message : undefined;
+    }
+    return decoded;
+  };
   return {
     chunk(bytes) {
       if (parts === undefined) return;
@@ -84,24 +129,9 @@ function jsonObserver(llm: LLMRequest, opts: LLMObserverOptions): BodyObserver {
       parts = undefined;
     },
     apply(span) {
-      if (!ended || parts === undefined) return;
-      let json: unknown;
-      try {
-        json = JSON.parse(Buffer.concat(parts).toString('utf8'));
-      } catch {
-        return;
-      } finally {
-        parts = undefined;
-      }
-      const result = decodeLLMResponseBody(json, { api: RESPONSE_API[llm.api], operation: llm.operation });
+      const { result, errorType, errorMessage } = decode();
       if (result === undefined) {
-        // OpenAI-style error body: { error: { type, message, code } }; Gemini's has a status.
-        const err = json !== null && typeof json === 'object' ? (json as { error?: unknown }).error : undefined;
-        if (err !== null && typeof err === 'object') {
-          const { type, code, message, status } = err as { type?: unknown; code?: unknown; message?: unknown; status?: unknown };
-          const t = typeof type === 'string' && type ? type : typeof code === 'string' ? code : typeof status === 'string' ? status : '';
-          providerError(span, { type: t, message: typeof message === 'string' ? message : undefined });
-        }
+        if (errorType !== undefined) providerError(span, { type: errorType, message: errorMessage });
         return;
       }
       span.setAttributes(
@@ -117,6 +147,10 @@ function jsonObserver(llm: LLMRequest, opts: LLMObserverOptions): BodyObserver {
       );
       keepProvider(span, llm);
       providerError(span, result.error);
+    },
+    llm(): LLMObservation {
+      const { result, errorType } = decode();
+      return { result, stream: false, firstChunkTime: undefined, contentChunks: undefined, chunkIntervals: undefined, estimateOutputFrom: undefined, errorType };
     },
   };
 }

@@ -16,7 +16,7 @@
  * content within the tracer's byte cap).
  */
 import type { AttributeValue, Attributes, AttributesInput, Span } from '../types';
-import { runWithSpan } from '../context/storage';
+import { currentSpan, runWithSpan } from '../context/storage';
 import { tracerFor } from '../tracer/global';
 import { recordError } from '../tracer/tracer';
 import type { Tracer } from '../tracer/tracer';
@@ -29,6 +29,9 @@ import type { BodyObserver } from '../fetch/body';
 import { DEFAULT_CONTENT_BYTES, llmAttributes } from './attributes';
 import type { GenAINames } from './attributes';
 import type { LLMApi, LLMResult, PricingTable } from './types';
+import { llmOutcome } from './outcome';
+import type { ObserverSet } from '../observe';
+import { errorTypeOf } from '../trace/span';
 
 /** Request parameters of an LLM call: the GenAI request attributes. */
 export interface LLMSpanParams {
@@ -138,6 +141,29 @@ interface CallState {
   messages: unknown;
   /** A response was recorded already (recordLLMResponse called by the user). */
   recorded: boolean;
+  /** The tracer's observers when the call started (undefined: none); the span may then be unsampled. */
+  observer: ObserverSet | undefined;
+  sampled: boolean;
+  /** A span of the user's (recordLLMResponse / recordLLMStream): reported when its response is. */
+  adopted: boolean;
+  /** Whether `startTime` is the call's start (false: an adopted unsampled span, its start unknown). */
+  knownStart: boolean;
+  serverAddress: string | undefined;
+  serverPort: number | undefined;
+  /** What the response showed, for the observers. */
+  seen: Seen | undefined;
+  /** The outcome went to the observers already. */
+  reported: boolean;
+}
+
+/** An LLM response as a helper saw it: the parts of an LLMCallOutcome it knows. */
+interface Seen {
+  result: LLMResult | undefined;
+  stream: boolean;
+  firstChunkTime: number | undefined;
+  contentChunks: number | undefined;
+  chunkIntervals: ArrayLike<number> | undefined;
+  estimateOutputFrom: number | undefined;
 }
 
 const STATE = new WeakMap<Span, CallState>();
@@ -224,7 +250,7 @@ function run<T>(span: Span, fn: (span: Span) => T, onValue: (value: unknown) => 
     result = runWithSpan(span, () => fn(span));
   } catch (err) {
     recordError(span, err);
-    span.end();
+    endCall(span, err, true);
     throw err;
   }
   const settle = (value: unknown): unknown => {
@@ -232,7 +258,7 @@ function run<T>(span: Span, fn: (span: Span) => T, onValue: (value: unknown) => 
       try {
         return onStream(value);
       } catch {
-        span.end(); // our own failure: the caller still gets its stream
+        endCall(span); // our own failure: the caller still gets its stream
         return value;
       }
     }
@@ -241,13 +267,13 @@ function run<T>(span: Span, fn: (span: Span) => T, onValue: (value: unknown) => 
     } catch {
       // Recording is best effort.
     }
-    span.end();
+    endCall(span);
     return value;
   };
   if (isThenable(result)) {
     return (result as unknown as PromiseLike<unknown>).then(settle, (err: unknown) => {
       recordError(span, err);
-      span.end();
+      endCall(span, err, true);
       throw err;
     }) as unknown as T;
   }
@@ -262,7 +288,9 @@ function startCall(tracer: Tracer, name: string, attributes: Attributes, p: LLMS
   const startTime = now();
   const extra = p.attributes !== null && typeof p.attributes === 'object' ? p.attributes : undefined;
   const span = tracer.startSpan(name, { kind: 'client', attributes: extra !== undefined ? { ...extra, ...attributes } : attributes });
-  if (span.isRecording()) {
+  const observer = tracer.observer;
+  // Unsampled but observed (metrics): the response is still decoded, for the observers alone.
+  if (span.isRecording() || (observer !== undefined && span !== currentSpan())) {
     const cfg = tracer.config;
     STATE.set(span, {
       provider: String(p.provider),
@@ -276,9 +304,55 @@ function startCall(tracer: Tracer, name: string, attributes: Attributes, p: LLMS
       names: cfg.genAiNames,
       messages: p.messages,
       recorded: false,
+      observer,
+      sampled: span.isRecording(),
+      adopted: false,
+      knownStart: true,
+      serverAddress: typeof p.serverAddress === 'string' && p.serverAddress !== '' ? p.serverAddress : undefined,
+      serverPort: num(p.serverPort),
+      seen: undefined,
+      reported: false,
     });
   }
   return span;
+}
+
+/** Hands the call's outcome to the observers, once (the span has ended, or an adopted span's response is recorded). */
+function reportCall(state: CallState | undefined, err: unknown, failed: boolean): void {
+  if (state === undefined || state.observer === undefined || state.reported) return;
+  state.reported = true;
+  try {
+    const seen = state.seen;
+    state.observer.llmCall(
+      llmOutcome(seen?.result, {
+        side: 'client',
+        provider: state.provider,
+        operation: state.operation,
+        requestModel: state.model,
+        serverAddress: state.serverAddress,
+        serverPort: state.serverPort,
+        stream: seen !== undefined ? seen.stream : false,
+        startTime: state.knownStart ? state.startTime : undefined,
+        endTime: now(),
+        firstChunkTime: seen?.firstChunkTime,
+        contentChunks: seen?.contentChunks,
+        chunkIntervals: seen?.chunkIntervals,
+        estimateOutputFrom: seen?.estimateOutputFrom,
+        aborted: false,
+        pricing: state.pricing,
+        errorType: failed ? errorTypeOf(err) : undefined,
+        sampled: state.sampled,
+      }),
+    );
+  } catch {
+    // Observers are guarded; building the outcome is best effort.
+  }
+}
+
+/** Ends a helper's span and reports the call (an LLM call's), with the error it failed with. */
+function endCall(span: Span, err?: unknown, failed = false): void {
+  span.end();
+  reportCall(STATE.get(span), err, failed);
 }
 
 /** Sets `error.type` and status Error for an error the provider reported in the response. */
@@ -295,14 +369,17 @@ function keepCaller(a: Attributes, state: CallState): void {
 }
 
 /** Writes `result` on `span` with what the helper knows of the call. */
-function applyResult(span: Span, state: CallState, result: LLMResult, stream: { firstChunkTime?: number; contentChunks: number; cut: boolean } | undefined): void {
+function applyResult(span: Span, state: CallState, result: LLMResult, stream: { firstChunkTime?: number; contentChunks: number; cut: boolean; chunkIntervals?: ArrayLike<number> } | undefined): void {
+  const estimateOutputFrom = stream !== undefined && (stream.cut || result.truncated) ? stream.contentChunks : undefined;
+  state.seen = { result, stream: stream !== undefined, firstChunkTime: stream?.firstChunkTime, contentChunks: stream?.contentChunks, chunkIntervals: stream?.chunkIntervals, estimateOutputFrom };
+  if (!span.isRecording()) return; // observed only: nothing to write
   const a = llmAttributes(result, {
     stream: stream !== undefined,
     requestModel: state.model,
     startTime: state.startTime,
     firstChunkTime: stream?.firstChunkTime,
     contentChunks: stream?.contentChunks,
-    estimateOutputFrom: stream !== undefined && (stream.cut || result.truncated) ? stream.contentChunks : undefined,
+    estimateOutputFrom,
     captureContent: state.captureContent,
     inputMessages: state.messages,
     maxBytes: state.maxBytes,
@@ -322,14 +399,15 @@ function applyResult(span: Span, state: CallState, result: LLMResult, stream: { 
  */
 export function recordLLMResponse(span: Span, response: unknown): boolean {
   try {
-    if (!span.isRecording()) return false;
     const state = STATE.get(span) ?? adopt(span);
+    if (state === undefined) return false;
     const body = typeof response === 'string' ? parseJson(response) : response;
     const result = decodeLLMResponseBody(body, { api: state.api, operation: state.operation === '' ? undefined : state.operation });
     if (result === undefined) return false;
     state.recorded = true;
     applyResult(span, state, result, undefined);
-    return true;
+    if (state.adopted) reportCall(state, undefined, false);
+    return span.isRecording();
   } catch {
     return false;
   }
@@ -347,8 +425,12 @@ function parseJson(text: string): unknown {
  * State for a span the helpers did not start (a `startSpan` of the user's): the settings of the
  * tracer of the active trace; provider and operation come from the response.
  */
-function adopt(span: Span): CallState {
-  const cfg = activeTracer().config;
+function adopt(span: Span): CallState | undefined {
+  const tracer = activeTracer();
+  const recording = span.isRecording();
+  const observer = tracer.observer;
+  if (!recording && observer === undefined) return undefined;
+  const cfg = tracer.config;
   const state: CallState = {
     provider: '',
     operation: '',
@@ -361,6 +443,15 @@ function adopt(span: Span): CallState {
     names: cfg.genAiNames,
     messages: undefined,
     recorded: false,
+    observer,
+    sampled: recording,
+    adopted: true,
+    // Timings run from here: for a stream (recordLLMStream) its start; a response alone has no duration.
+    knownStart: false,
+    serverAddress: undefined,
+    serverPort: undefined,
+    seen: undefined,
+    reported: false,
   };
   STATE.set(span, state);
   return state;
@@ -378,6 +469,9 @@ class StreamRecorder {
   private contentChunks = 0;
   private chunks = 0;
   private firstChunkTime: number | undefined;
+  /** Seconds between content chunks (observed calls), bounded. */
+  private intervals: number[] | undefined;
+  private lastChunkTime = 0;
   private done = false;
   private timer: NodeJS.Timeout | undefined;
 
@@ -412,6 +506,7 @@ class StreamRecorder {
           const text = typeof item === 'string' ? item : Buffer.from(item.subarray(0, 16)).toString('utf8');
           const format = text.trimStart().startsWith('{') ? 'ndjson' : 'sse';
           this.acc = new Accumulator({ format, startTime: this.state.startTime, captureContent: this.state.captureContent, maxBytes: this.state.maxBytes, pricing: this.state.pricing, requestModel: this.state.model, inputMessages: this.state.messages, genAiNames: this.state.names });
+          if (this.state.observer !== undefined) this.acc.trackChunkIntervals();
         }
         this.acc.write(item);
         return;
@@ -419,7 +514,16 @@ class StreamRecorder {
       if (this.decoder === undefined) this.decoder = new LLMStreamDecoder(this.state.captureContent ? this.state.maxBytes : 0);
       if (this.decoder.object(item)) {
         this.contentChunks++;
-        if (this.firstChunkTime === undefined) this.firstChunkTime = now();
+        if (this.state.observer !== undefined) {
+          // Each SDK chunk is one chunk received: timed as it comes (observed calls only).
+          const t = now();
+          if (this.firstChunkTime !== undefined) {
+            const list = (this.intervals ??= []);
+            if (list.length < MAX_CHUNK_INTERVALS) list.push(Math.max(0, t - this.lastChunkTime) / 1000);
+          }
+          this.lastChunkTime = t;
+          if (this.firstChunkTime === undefined) this.firstChunkTime = t;
+        } else if (this.firstChunkTime === undefined) this.firstChunkTime = now();
       }
     } catch {
       // Observing never breaks the stream.
@@ -438,16 +542,22 @@ class StreamRecorder {
       else if (outcome === 'timeout') span.setAttribute('tracewire.stream.unread', true);
       const state = this.state;
       if (this.acc !== undefined && state !== undefined) {
-        if (outcome === 'end') this.acc.end();
-        else this.acc.abort();
-        const a = this.acc.attributes();
-        keepCaller(a, state);
-        span.setAttributes(a);
-        providerError(span, this.acc.llm()?.error);
+        const acc = this.acc;
+        if (outcome === 'end') acc.end();
+        else acc.abort();
+        if (span.isRecording()) {
+          const a = acc.attributes();
+          keepCaller(a, state);
+          span.setAttributes(a);
+          providerError(span, acc.llm()?.error);
+        }
+        if (state.observer !== undefined) {
+          state.seen = { result: acc.finalResult(), stream: true, firstChunkTime: acc.firstContentAt(), contentChunks: acc.contentChunks, chunkIntervals: acc.chunkIntervals(), estimateOutputFrom: acc.aborted ? acc.contentChunks : undefined };
+        }
       } else if (this.decoder !== undefined && state !== undefined) {
         const result = this.decoder.result(state.captureContent);
         if (result !== undefined) {
-          applyResult(span, state, result, { firstChunkTime: this.firstChunkTime, contentChunks: this.contentChunks, cut: outcome !== 'end' });
+          applyResult(span, state, result, { firstChunkTime: this.firstChunkTime, contentChunks: this.contentChunks, cut: outcome !== 'end', chunkIntervals: this.intervals });
         }
         span.setAttribute('tracewire.stream.chunks', this.chunks);
       } else {
@@ -457,9 +567,12 @@ class StreamRecorder {
     } catch {
       // see item()
     }
-    if (endSpan) span.end();
+    if (endSpan) endCall(span, err, outcome === 'error');
   }
 }
+
+/** Chunk intervals a helper keeps per stream (observed calls): bounded whatever the stream's length. */
+const MAX_CHUNK_INTERVALS = 4096;
 
 /** An async iterable that yields what `source` yields, showing each item to `rec`, ending it in finally. */
 function wrapIterable(source: AsyncIterable<unknown>, rec: StreamRecorder): AsyncIterable<unknown> {
@@ -585,13 +698,16 @@ const MAX_JSON_BYTES = 4 * 1024 * 1024;
 /** What a helper does with a stream `fn` returned: the same kind of thing, watched. */
 function watchStream(span: Span, stream: unknown, onItem?: (item: unknown) => void): unknown {
   const state = STATE.get(span);
-  if (!span.isRecording()) return stream;
+  // An unsampled span is watched only when an observer waits for the call (state exists then).
+  if (!span.isRecording() && (state === undefined || onItem !== undefined)) return stream;
   const rec = new StreamRecorder(span, onItem === undefined ? state : undefined, onItem);
   if (isRunner(stream)) return watchRunner(stream, rec);
   if (isResponse(stream)) {
     rec.started();
-    // The tap ends the span when the body is read, cancelled or fails.
-    return tapResponse(stream, span, responseObserver(rec, state, stream), undefined, UNREAD_STREAM_MS, activeTracer().config.redactQuery);
+    // The tap ends the span when the body is read, cancelled or fails; then the call is reported.
+    return tapResponse(stream, span, responseObserver(rec, state, stream), undefined, UNREAD_STREAM_MS, activeTracer().config.redactQuery, (outcome, err) =>
+      reportCall(onItem === undefined ? state : undefined, err, outcome === 'error' || outcome === 'abort'),
+    );
   }
   if (isReadableStream(stream)) return wrapReadable(stream, rec);
   return wrapIterable(stream as AsyncIterable<unknown>, rec);
@@ -607,7 +723,10 @@ function watchStream(span: Span, stream: unknown, onItem?: (item: unknown) => vo
  */
 export function recordLLMStream<S>(span: Span, stream: S): S {
   try {
-    if (!STATE.has(span) && span.isRecording()) adopt(span);
+    if (!STATE.has(span)) {
+      const state = adopt(span);
+      if (state !== undefined) state.knownStart = true;
+    }
     return watchStream(span, stream) as S;
   } catch {
     return stream;

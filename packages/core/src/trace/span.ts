@@ -2,6 +2,7 @@ import type {
   AttributeValue,
   Attributes,
   AttributesInput,
+  InstrumentationScope,
   Link,
   Span,
   SpanContext,
@@ -136,6 +137,8 @@ export class RecordingSpan implements Span, SpanData {
   traceState: string | undefined;
   /** `true` when the parent is remote (see SpanData); otherwise left out. */
   parentIsRemote: boolean | undefined = undefined;
+  /** Set by the tracer right after construction for a span another library made (see SpanData). */
+  instrumentationScope: InstrumentationScope | undefined = undefined;
   dropped: SpanData['dropped'] = NO_DROPS;
   [OWNER]: SpanOwner;
   [LIMITS]: ResolvedSpanLimits;
@@ -365,6 +368,7 @@ export class RecordingSpan implements Span, SpanData {
     if (this.parentSpanId !== undefined) d.parentSpanId = this.parentSpanId;
     if (this.traceState !== undefined) d.traceState = this.traceState;
     if (this.parentIsRemote !== undefined) d.parentIsRemote = this.parentIsRemote;
+    if (this.instrumentationScope !== undefined) d.instrumentationScope = this.instrumentationScope;
     return d;
   }
 }

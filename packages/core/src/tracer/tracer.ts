@@ -1,5 +1,6 @@
 import type {
   AttributesInput,
+  InstrumentationScope,
   SpanKind,
   Exporter,
   FinishedTrace,
@@ -82,6 +83,18 @@ const TRACER_OF_STORE = new WeakMap<TraceStore, TracerImpl>();
  */
 export function tracerOwning(span: Span | SpanContext | null | undefined): Tracer | undefined {
   return span instanceof RecordingSpan ? TRACER_OF_STORE.get((span[OWNER] as LocalTrace).store) : undefined;
+}
+
+/** A scope exporters can write: a non-empty name, and strings (or nothing) for version and schemaUrl. */
+function isScope(x: InstrumentationScope | null): x is InstrumentationScope {
+  return (
+    x !== null &&
+    typeof x === 'object' &&
+    typeof x.name === 'string' &&
+    x.name !== '' &&
+    (x.version === undefined || typeof x.version === 'string') &&
+    (x.schemaUrl === undefined || typeof x.schemaUrl === 'string')
+  );
 }
 
 function isThenable(x: unknown): x is PromiseLike<unknown> {
@@ -172,7 +185,11 @@ class TracerImpl implements Tracer {
 
   startSpan(name: string, opts?: StartSpanOptions): Span {
     if (!opts) return this.start(name, 'internal', undefined, undefined, undefined, undefined);
-    return this.start(name, opts.kind || 'internal', opts.attributes, opts.links, opts.startTime, opts.parent);
+    const span = this.start(name, opts.kind || 'internal', opts.attributes, opts.links, opts.startTime, opts.parent);
+    const scope = opts.instrumentationScope;
+    // Set after start(), so a span redirected to the tracer owning its parent's trace gets it too.
+    if (scope !== undefined && span instanceof RecordingSpan && isScope(scope)) span.instrumentationScope = scope;
+    return span;
   }
 
   /** startSpan with positional arguments: no options object on the per-request path. */
