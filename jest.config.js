@@ -11,14 +11,19 @@ const transform = (tsconfig) => ({ '^.+\\.ts$': ['ts-jest', { tsconfig }] });
 // One jest project per package with a test folder.
 const projects = readdirSync(join(__dirname, 'packages'))
   .filter((name) => existsSync(join(__dirname, 'packages', name, 'test')))
-  .map((name) => ({
-    displayName: name,
-    rootDir: `<rootDir>/packages/${name}`,
-    testEnvironment: 'node',
-    testMatch: ['<rootDir>/test/**/*.test.ts'],
-    transform: transform('<rootDir>/../../tsconfig.json'),
-    moduleNameMapper,
-  }));
+  .map((name) => {
+    const project = {
+      displayName: name,
+      rootDir: `<rootDir>/packages/${name}`,
+      testEnvironment: 'node',
+      testMatch: ['<rootDir>/test/**/*.test.ts'],
+      transform: transform('<rootDir>/../../tsconfig.json'),
+      moduleNameMapper,
+    };
+    // A package may adjust its own project: test/jest.project.js exports (project) => overrides.
+    const own = join(__dirname, 'packages', name, 'test', 'jest.project.js');
+    return existsSync(own) ? { ...project, ...require(own)(project) } : project;
+  });
 
 /** @type {import('jest').Config} */
 module.exports = {

@@ -2,10 +2,11 @@
 /**
  * Microbenchmarks: Tracewire core against @opentelemetry/sdk-trace-base in the same process.
  * Run with `pnpm bench:micro` (builds first). Each case runs in rounds of fixed wall time; we report
- * the median ns/op over rounds and the min–max as noise. Spans end into each SDK's batching
- * pipeline with a discarding exporter, and the loop yields to the event loop every 512 ops so the
- * pipelines drain as they would under a server (neither side gets a free "queue full" drop path);
- * the time measured is wall time including those drains, so export work is counted.
+ * the median CPU ns/op over rounds (process CPU time, user + system: the GC's helper threads
+ * included) and the min–max as noise. Spans end into each SDK's batching pipeline with a
+ * discarding exporter, and the loop yields to the event loop every 512 ops so the pipelines drain
+ * as they would under a server (neither side gets a free "queue full" drop path); those drains are
+ * inside the measured time, so export work is counted. Ends with issue 20's micro targets.
  */
 // On the Node chosen with --node <major> / BENCH_NODE (bench/node.js), when one is.
 if (require('./node').underNode()) return;
@@ -143,6 +144,11 @@ function tick() {
   return new Promise((r) => setImmediate(r));
 }
 
+/**
+ * ns per op of `fn`, median over rounds (min–max): process CPU time (user + system, every thread:
+ * the GC's helpers included), and wall time beside it. The pipelines drain in the ticks between
+ * batches of 512, inside the measured time.
+ */
 async function measure(fn) {
   // warm-up
   const warmEnd = performance.now() + 100;
@@ -150,20 +156,25 @@ async function measure(fn) {
     for (let i = 0; i < 512; i++) fn();
     await tick();
   }
-  const perOp = [];
+  const cpu = [];
+  const wall = [];
   for (let r = 0; r < ROUNDS; r++) {
     let ops = 0;
     const start = performance.now();
+    const c0 = process.cpuUsage();
     const end = start + ROUND_MS;
     while (performance.now() < end) {
       for (let i = 0; i < 512; i++) fn();
       ops += 512;
       await tick(); // the export pipelines drain here; their work is inside the measured time
     }
-    perOp.push(((performance.now() - start) * 1e6) / ops);
+    const c = process.cpuUsage(c0);
+    wall.push(((performance.now() - start) * 1e6) / ops);
+    cpu.push(((c.user + c.system) * 1e3) / ops);
   }
-  perOp.sort((a, b) => a - b);
-  return { median: perOp[Math.floor(perOp.length / 2)], min: perOp[0], max: perOp[perOp.length - 1] };
+  cpu.sort((a, b) => a - b);
+  wall.sort((a, b) => a - b);
+  return { median: cpu[Math.floor(cpu.length / 2)], min: cpu[0], max: cpu[cpu.length - 1], wallMedian: wall[Math.floor(wall.length / 2)] };
 }
 
 function heapPerOpenSpan(makeOpen, n) {
@@ -187,6 +198,7 @@ async function main() {
   }
   const results = [];
   console.log(`node ${process.version}, ${require('node:os').cpus()[0].model}, ${ROUNDS} rounds x ${ROUND_MS} ms\n`);
+  console.log('CPU ns per op (process CPU time, user + system), median of rounds (min–max):\n');
   console.log('| case | tracewire ns/op (min–max) | opentelemetry ns/op (min–max) | ratio |');
   console.log('|---|---|---|---|');
   for (const [name, c] of Object.entries(cases)) {
@@ -224,6 +236,17 @@ async function main() {
   const otelChild = heapPerOpenSpan(() => otel.startSpan('open child', undefined, otelParentCtx), N);
   console.log(`\nheap per open span (bytes): tracewire child ${child.toFixed(0)}, tracewire root (with its local trace) ${rootSpan.toFixed(0)}, opentelemetry child ${otelChild.toFixed(0)}`);
   results.push({ case: 'heap per open span (bytes)', tracewireChild: child, tracewireRoot: rootSpan, opentelemetryChild: otelChild });
+
+  // Issue 20's micro targets.
+  const root = results.find((r) => r.case === 'root span start+end (trace completes)');
+  const targets = [
+    { target: 'root span start+end, CPU: Tracewire ÷ OpenTelemetry (BasicTracerProvider + BatchSpanProcessor)', value: root.ratio, limit: 0.25 },
+    { target: 'heap per open child span (bytes)', value: child, limit: 400 },
+    { target: 'heap per open root span, with its local trace (bytes)', value: rootSpan, limit: 400 },
+  ].map((t) => ({ ...t, pass: t.value <= t.limit }));
+  console.log('\n| target | value | limit | |\n|---|---|---|---|');
+  for (const t of targets) console.log(`| ${t.target} | ${t.value < 10 ? t.value.toFixed(2) : t.value.toFixed(0)} | ≤ ${t.limit} | ${t.pass ? 'pass' : '**MISS**'} |`);
+  results.push({ case: 'targets (issue 20)', targets });
 
   if (process.env.BENCH_JSON) require('node:fs').writeFileSync(process.env.BENCH_JSON, JSON.stringify({ node: process.version, results }, null, 2));
   await Promise.all([tracer.shutdown(1000), memTracer.shutdown(1000), provider.shutdown()]);

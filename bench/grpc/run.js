@@ -17,12 +17,12 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { HAS_TASKSET, RESULTS, machine, versions, today } = require('../http/lib');
 
-const ROUNDS = Number(process.env.BENCH_ROUNDS || 7);
-const WINDOW_MS = Number(process.env.BENCH_WINDOW_MS || 4000);
+const ROUNDS = Number(process.env.BENCH_ROUNDS || 15);
+const WINDOW_MS = Number(process.env.BENCH_WINDOW_MS || 2000);
 const WARMUP_MS = Number(process.env.BENCH_WARMUP_MS || 3000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY || 16);
 const PIN = HAS_TASKSET && process.env.BENCH_PIN !== '0';
-const VARIANTS = (process.env.BENCH_VARIANTS || 'bare,tracewire,tracewire-unsampled,opentelemetry').split(',');
+const VARIANTS = (process.env.BENCH_VARIANTS || 'bare,tracewire,tracewire-unsampled,opentelemetry,context-only').split(',');
 if (!VARIANTS.includes('bare')) throw new TypeError('BENCH_VARIANTS must include bare (the baseline)');
 
 function startWorker(variant) {

@@ -3,9 +3,10 @@
  * Where a server spends its CPU under load:
  *   node bench/http/profile.js <framework> <variant> <route> [baseline-variant]
  *   (`pnpm bench:profile express tracewire hello bare`)
- * Starts `server.js` under `node --cpu-prof` (pinned like the benchmark), loads it with autocannon
- * for BENCH_DURATION seconds (default 10) after BENCH_WARMUP (default 3), stops it, and prints the
- * functions with the most self time per request: all of them, then only Tracewire's own
+ * Starts `server.js` (pinned like the benchmark), warms it up for BENCH_WARMUP seconds (default 3),
+ * then profiles it (the V8 CPU profiler, started and stopped through the server's control endpoint)
+ * while autocannon loads it for BENCH_DURATION seconds (default 10; BENCH_RATE=<req/s> for a fixed
+ * rate, which keeps variants comparable), and prints the functions with the most self time per request: all of them, then only Tracewire's own
  * (packages/*, mapped to the TypeScript source through the build's source maps). With a baseline
  * variant, that one is profiled the same way and the difference per function is printed too: the
  * added cost includes what our code makes Node and the framework do (GC, listeners, writes).
@@ -19,7 +20,7 @@ const path = require('node:path');
 const { SourceMap } = require('node:module');
 const { fileURLToPath } = require('node:url');
 const autocannon = require('autocannon');
-const { pinSelf, startServer, control, sleep } = require('./lib');
+const { pinSelf, startServer, control } = require('./lib');
 
 if (pinSelf(1)) return;
 
@@ -29,6 +30,8 @@ if (!ROUTES[route]) throw new TypeError(`unknown route "${route}" (hello, stream
 const WARMUP = Number(process.env.BENCH_WARMUP || 3);
 const DURATION = Number(process.env.BENCH_DURATION || 10);
 const TOP = Number(process.env.BENCH_TOP || 25);
+// Sampling interval in µs (V8's default is 1000): finer, for functions that take a µs or less per request.
+const INTERVAL = Number(process.env.BENCH_PROFILE_INTERVAL || 100);
 const REPO = path.resolve(__dirname, '..', '..');
 
 const maps = new Map();
@@ -74,31 +77,42 @@ function selfTimes(profile) {
     self.set(key, (self.get(key) || 0) + (profile.timeDeltas[i] || 0));
   }
   for (const k of self.keys()) if (k.startsWith('(idle)\t')) self.delete(k);
+  // The profiler's own stop call (it serialises the profile), not the server's work.
+  for (const k of self.keys()) if (/\tnode:inspector:\d+$/.test(k)) self.delete(k);
   return self;
 }
 
 const isOurs = (key) => key.split('\t')[1].startsWith('packages/');
 const line = (us, share, key) => {
   const [fn, loc] = key.split('\t');
-  return `${us.toFixed(2).padStart(8)} µs/req ${share.toFixed(1).padStart(5)}%  ${fn}  ${loc}`;
+  return `${us.toFixed(2).padStart(8)} µs/req ${Number.isFinite(share) ? `${share.toFixed(1).padStart(5)}%` : '     —'}  ${fn}  ${loc}`;
 };
 
-/** Profiles one variant: self µs per request by function. */
+/**
+ * Profiles one variant: self µs per request by function, over the measured window only (the
+ * server's own inspector session starts and stops the profiler, so start-up and warm-up are not in
+ * it, and the requests counted are the window's).
+ */
 async function profileVariant(v) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tracewire-prof-'));
-  const server = await startServer(framework, v, { nodeArgs: ['--cpu-prof', '--cpu-prof-dir', dir] });
+  const file = path.join(dir, `${framework}-${v.replace(/[^a-z0-9-]/gi, '_')}-${route}.cpuprofile`);
+  const server = await startServer(framework, v);
   const url = `http://127.0.0.1:${server.port}${ROUTES[route]}`;
-  await autocannon({ url, connections: 10, duration: WARMUP });
-  const r = await autocannon({ url, connections: 10, duration: DURATION, ...(process.env.BENCH_RATE ? { overallRate: Number(process.env.BENCH_RATE) } : {}) });
-  const { served } = await control(server.control, '/__bench/stats');
-  await server.stop(); // SIGTERM → process.exit → the profile is written
-  await sleep(200);
-  const file = fs.readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).map((f) => path.join(dir, f))[0];
-  if (!file) throw new Error(`no .cpuprofile written in ${dir}`);
-  const self = selfTimes(JSON.parse(fs.readFileSync(file, 'utf8')));
-  const perReq = new Map([...self].map(([k, t]) => [k, t / served]));
-  const busy = [...perReq.values()].reduce((a, b) => a + b, 0);
-  return { variant: v, file, served, rps: r.requests.total / r.duration, perReq, busy };
+  try {
+    await autocannon({ url, connections: 10, duration: WARMUP });
+    await control(server.control, '/__bench/reset');
+    await control(server.control, `/__bench/profile-start?interval=${INTERVAL}`);
+    const r = await autocannon({ url, connections: 10, duration: DURATION, ...(process.env.BENCH_RATE ? { overallRate: Number(process.env.BENCH_RATE) } : {}) });
+    await control(server.control, `/__bench/profile-stop?file=${encodeURIComponent(file)}`);
+    const w = await control(server.control, '/__bench/read');
+    const served = w.requests;
+    const self = selfTimes(JSON.parse(fs.readFileSync(file, 'utf8')));
+    const perReq = new Map([...self].map(([k, t]) => [k, t / served]));
+    const busy = [...perReq.values()].reduce((a, b) => a + b, 0);
+    return { variant: v, file, served, rps: r.requests.total / r.duration, perReq, busy, cpuUs: w.cpuUs / served };
+  } finally {
+    await server.stop();
+  }
 }
 
 function report(p) {
@@ -107,7 +121,7 @@ function report(p) {
   const oursTotal = ours.reduce((s, [, t]) => s + t, 0);
   const out = [];
   out.push(`== ${framework}/${p.variant} on /${route}: ${p.rps.toFixed(0)} req/s under the profiler, ${p.served} requests, ` +
-    `${p.busy.toFixed(1)} µs busy per request (profiler included); ${p.file}`);
+    `${p.busy.toFixed(1)} µs busy per request on the main thread (profiler included), ${p.cpuUs.toFixed(1)} µs CPU per request (all threads); ${p.file}`);
   out.push(`Tracewire's own code (packages/*): ${oursTotal.toFixed(2)} µs/req self time, ${((100 * oursTotal) / p.busy).toFixed(1)}% of busy`);
   out.push('', `top ${TOP} functions by self time:`);
   out.push(...rows.slice(0, TOP).map(([k, t]) => line(t, (100 * t) / p.busy, k)));
@@ -131,7 +145,9 @@ function diff(p, base) {
   const out = [];
   out.push(`== ${p.variant} minus ${base.variant}: ${(p.busy - base.busy).toFixed(1)} µs/req busy added (profiler included)`);
   out.push('', `top ${TOP} increases of self time per request:`);
-  out.push(...rows.slice(0, TOP).map(([k, t]) => line(t, (100 * t) / Math.max(p.busy - base.busy, 1e-9), k)));
+  // Shares of the difference only mean something when there is one.
+  const added = p.busy - base.busy;
+  out.push(...rows.slice(0, TOP).map(([k, t]) => line(t, added > 0 ? (100 * t) / added : NaN, k)));
   return out.join('\n');
 }
 

@@ -9,6 +9,9 @@
  *   BENCH_DURATION=10      seconds of each measured window
  *   BENCH_ROUNDS=2         rounds; each round measures every variant once, alternated A B C D
  *   BENCH_CONNECTIONS=10   autocannon connections
+ *   BENCH_RATE             requests/s for every measured window (autocannon overallRate); unset: as
+ *                          fast as the server answers. A fixed rate gives every variant the same load,
+ *                          which keeps CPU µs/req comparable on a machine shared with other work
  *   BENCH_FRAMEWORKS=express,koa,fastify
  *   BENCH_ROUTES=hello,stream
  *   BENCH_VARIANTS=bare,tracewire,tracewire-unsampled,opentelemetry,context-only
@@ -22,6 +25,7 @@
  *                          run one after the other); default the Node that runs this script (bench/node.js)
  */
 const fs = require('node:fs');
+const os = require('node:os');
 const path = require('node:path');
 const autocannon = require('autocannon');
 const { RESULTS, pinSelf, startServer, control, machine, versions, today } = require('./lib');
@@ -50,6 +54,7 @@ const settings = {
   duration: num('BENCH_DURATION', DEFAULTS.duration),
   rounds: Math.round(num('BENCH_ROUNDS', DEFAULTS.rounds)),
   connections: Math.round(num('BENCH_CONNECTIONS', DEFAULTS.connections)),
+  rate: process.env.BENCH_RATE ? Math.round(num('BENCH_RATE', 1)) : undefined,
   frameworks: list('BENCH_FRAMEWORKS', 'express,koa,fastify'),
   routes: list('BENCH_ROUTES', 'hello,stream'),
   variants: list('BENCH_VARIANTS', 'bare,tracewire,tracewire-unsampled,opentelemetry,context-only'),
@@ -89,6 +94,7 @@ function variantsFor(route) {
 async function load(port, requestPath, seconds, measure) {
   const latencies = [];
   const opts = { url: `http://127.0.0.1:${port}`, connections: settings.connections, duration: seconds, pipelining: 1 };
+  if (measure && settings.rate) opts.overallRate = settings.rate;
   if (Array.isArray(requestPath)) opts.requests = requestPath.map((p) => ({ method: 'GET', path: p }));
   else opts.url += requestPath;
   const instance = autocannon(opts);
@@ -115,6 +121,9 @@ const summary = (xs) => ({ median: median(xs), min: Math.min(...xs), max: Math.m
 
 async function main() {
   const started = Date.now();
+  // The machine's load average (1, 5, 15 min) when the run starts and ends: other work on the
+  // machine is the first thing to read a result against.
+  const loadAtStart = os.loadavg();
   const cells = [];
   const serverStats = [];
   const log = (msg) => process.stderr.write(`${msg}\n`);
@@ -180,6 +189,7 @@ async function main() {
     elapsedSeconds: Math.round((Date.now() - started) / 1000),
     command: command(),
     machine: machine(),
+    loadAverage: { start: loadAtStart, end: os.loadavg() },
     settings,
     versions: versions([
       'express', 'koa', '@koa/router', 'fastify', 'autocannon',
@@ -310,9 +320,10 @@ function markdown(r) {
   lines.push(`## HTTP overhead, Node ${m.node}, ${r.date}`);
   lines.push('');
   lines.push(`Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, Node ${m.node}, ${m.os}; ${m.pinned}.`);
-  lines.push(`Load: autocannon, ${r.settings.connections} connections to 127.0.0.1, ${r.settings.warmup} s warm-up per server, ` +
+  lines.push(`Load: autocannon, ${r.settings.connections} connections to 127.0.0.1${r.settings.rate ? `, ${r.settings.rate} requests/s in every measured window` : ', as fast as the server answers'}, ${r.settings.warmup} s warm-up per server, ` +
     `${r.settings.rounds} rounds × ${r.settings.duration} s per cell, variants alternated within each round.`);
   lines.push(`Command: \`${r.command}\` (${r.elapsedSeconds} s).`);
+  if (r.loadAverage) lines.push(`Load average (1/5/15 min) at the start ${r.loadAverage.start.map(f2).join(' / ')}, at the end ${r.loadAverage.end.map(f2).join(' / ')} (the run itself adds about 2).`);
   const v = r.versions;
   lines.push(`Versions: express ${v.express}, koa ${v.koa} + @koa/router ${v['@koa/router']}, fastify ${v.fastify}; ` +
     `OpenTelemetry sdk-trace-node ${v['@opentelemetry/sdk-trace-node']}, instrumentation-http ${v['@opentelemetry/instrumentation-http']}, ` +

@@ -19,6 +19,9 @@
  *   GET /__bench/stats   memory, `tracer.stats()` (OpenTelemetry: spans exported); `?flush=1` flushes
  *                        the tracer's queue first,
  *                        `?gc=1` a full GC (node --expose-gc) before memory is read
+ *   GET /__bench/profile-start   starts the V8 CPU profiler (node:inspector, this process)
+ *   GET /__bench/profile-stop?file=<path>   stops it and writes the .cpuprofile to <path> (profile.js:
+ *                        a profile of the measured window alone, not of start-up and warm-up)
  */
 const [framework, variant, portArg] = process.argv.slice(2);
 const FRAMEWORKS = ['express', 'koa', 'fastify'];
@@ -78,6 +81,17 @@ function memory() {
   return { rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external, arrayBuffers: m.arrayBuffers };
 }
 
+let session;
+/** A call on this process's own inspector session (the CPU profiler), opened on first use. */
+function profiler(method, params) {
+  if (session === undefined) {
+    const inspector = require('node:inspector');
+    session = new inspector.Session();
+    session.connect();
+  }
+  return new Promise((resolve, reject) => session.post(method, params, (err, r) => (err ? reject(err) : resolve(r))));
+}
+
 async function onControl(req, res) {
   const url = new URL(req.url, 'http://127.0.0.1');
   let body;
@@ -118,6 +132,18 @@ async function onControl(req, res) {
         otelExportedSpans: otel ? otel.exporter.exportedSpans : undefined,
       };
       break;
+    case '/__bench/profile-start':
+      await profiler('Profiler.enable');
+      if (url.searchParams.get('interval')) await profiler('Profiler.setSamplingInterval', { interval: Number(url.searchParams.get('interval')) });
+      await profiler('Profiler.start');
+      body = { ok: true };
+      break;
+    case '/__bench/profile-stop': {
+      const { profile } = await profiler('Profiler.stop');
+      require('node:fs').writeFileSync(url.searchParams.get('file'), JSON.stringify(profile));
+      body = { ok: true };
+      break;
+    }
     default:
       res.writeHead(404).end();
       return;

@@ -170,8 +170,9 @@ class ReadableSpanImpl implements OtelReadableSpan {
   readonly links: OtelReadableSpan['links'];
   readonly events: OtelReadableSpan['events'];
   readonly ended: boolean;
-  readonly instrumentationScope = SCOPE_OBJECT;
-  readonly instrumentationLibrary = SCOPE_OBJECT;
+  /** Tracewire's scope, or the span's own when another library made it (through @tracewire/opentelemetry). */
+  readonly instrumentationScope: OtelInstrumentationScope;
+  readonly instrumentationLibrary: OtelInstrumentationScope;
   readonly droppedAttributesCount: number;
   readonly droppedEventsCount: number;
   readonly droppedLinksCount: number;
@@ -180,6 +181,9 @@ class ReadableSpanImpl implements OtelReadableSpan {
   constructor(trace: FinishedTrace, span: SpanData, readonly resource: OtelResource) {
     this.name = span.name;
     this.kind = KIND[span.kind] ?? 0;
+    const scope = span.instrumentationScope;
+    this.instrumentationScope = scope !== undefined && scope !== null && typeof scope.name === 'string' ? scope : SCOPE_OBJECT;
+    this.instrumentationLibrary = this.instrumentationScope;
     const traceState = span.traceState ? TraceStateImpl.from(span.traceState) : undefined;
     this.context = { traceId: span.traceId, spanId: span.spanId, traceFlags: span.traceFlags, isRemote: false, traceState };
     if (span.parentSpanId !== undefined) {

@@ -6,7 +6,7 @@
  */
 import type { Attributes, FinishedTrace, SpanData } from '@tracewire/core';
 import { SCOPE, exportMarks, unixNanosString } from './common';
-import { groupByResource, isDoubleArray, isExportableLink, spanFlags, KIND_NUMBER, STATUS_NUMBER } from './otlp-mapping';
+import { groupByResource, groupByScope, isDoubleArray, isExportableLink, spanFlags, KIND_NUMBER, STATUS_NUMBER } from './otlp-mapping';
 
 type JsonAnyValue =
   | { stringValue: string }
@@ -100,12 +100,21 @@ function span(trace: FinishedTrace, s: SpanData): Record<string, unknown> {
 export function encodeTraceRequestJson(traces: FinishedTrace[], scopeName: string = SCOPE.name, scopeVersion: string = SCOPE.version): Buffer {
   const resourceSpans: unknown[] = [];
   for (const [resource, group] of groupByResource(traces)) {
-    const spans: unknown[] = [];
-    for (const trace of group) for (const s of trace.spans) spans.push(span(trace, s));
-    resourceSpans.push({
-      resource: { attributes: keyValues(resource) },
-      scopeSpans: [{ scope: { name: scopeName, version: scopeVersion }, spans }],
-    });
+    const scopes = groupByScope(group, scopeName, scopeVersion);
+    let scopeSpans: unknown[];
+    if (scopes === undefined) {
+      const spans: unknown[] = [];
+      for (const trace of group) for (const s of trace.spans) spans.push(span(trace, s));
+      scopeSpans = [{ scope: { name: scopeName, version: scopeVersion }, spans }];
+    } else {
+      // Spans other libraries made (through @tracewire/opentelemetry): one ScopeSpans per scope.
+      scopeSpans = scopes.map((g) => {
+        const out: Record<string, unknown> = { scope: g.version !== undefined ? { name: g.name, version: g.version } : { name: g.name }, spans: g.spans.map((s, i) => span(g.traces[i], s)) };
+        if (g.schemaUrl !== undefined) out.schemaUrl = g.schemaUrl;
+        return out;
+      });
+    }
+    resourceSpans.push({ resource: { attributes: keyValues(resource) }, scopeSpans });
   }
   return Buffer.from(JSON.stringify({ resourceSpans }), 'utf8');
 }

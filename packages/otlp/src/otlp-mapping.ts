@@ -64,3 +64,57 @@ export function groupByResource(traces: FinishedTrace[]): Map<Attributes, Finish
   }
   return groups;
 }
+
+/** One OTLP `ScopeSpans`: an instrumentation scope and the spans (with their traces) it holds. */
+export interface ScopeGroup {
+  name: string;
+  version: string | undefined;
+  schemaUrl: string | undefined;
+  traces: FinishedTrace[];
+  spans: SpanData[];
+}
+
+/**
+ * The spans of one resource's traces grouped by instrumentation scope (`SpanData.instrumentationScope`,
+ * set on spans other libraries made through @tracewire/opentelemetry), Tracewire's own spans under
+ * `defaultName`/`defaultVersion` first, the others in first-seen order. `undefined` when no span
+ * has a scope of its own (the usual batch: one ScopeSpans, no grouping work).
+ */
+export function groupByScope(traces: FinishedTrace[], defaultName: string, defaultVersion: string): ScopeGroup[] | undefined {
+  let any = false;
+  for (let t = 0; t < traces.length && !any; t++) {
+    const spans = traces[t].spans;
+    for (let i = 0; i < spans.length; i++) {
+      if (spans[i].instrumentationScope !== undefined) {
+        any = true;
+        break;
+      }
+    }
+  }
+  if (!any) return undefined;
+  const own: ScopeGroup = { name: defaultName, version: defaultVersion, schemaUrl: undefined, traces: [], spans: [] };
+  const groups: ScopeGroup[] = [own];
+  const byKey = new Map<string, ScopeGroup>();
+  for (let t = 0; t < traces.length; t++) {
+    const trace = traces[t];
+    const spans = trace.spans;
+    for (let i = 0; i < spans.length; i++) {
+      const s = spans[i];
+      const scope = s.instrumentationScope;
+      let g = own;
+      if (scope !== undefined && scope !== null && typeof scope.name === 'string') {
+        const key = `${scope.name}\u0000${scope.version ?? ''}\u0000${scope.schemaUrl ?? ''}`;
+        let found = byKey.get(key);
+        if (found === undefined) {
+          found = { name: scope.name, version: scope.version, schemaUrl: scope.schemaUrl, traces: [], spans: [] };
+          byKey.set(key, found);
+          groups.push(found);
+        }
+        g = found;
+      }
+      g.traces.push(trace);
+      g.spans.push(s);
+    }
+  }
+  return own.spans.length > 0 ? groups : groups.slice(1);
+}

@@ -6,7 +6,7 @@
 import type { AttributeValue, Attributes, FinishedTrace, SpanData, SpanLinkData } from '@tracewire/core';
 import { SCOPE, exportMarks } from './common';
 import { ProtoWriter } from './proto-writer';
-import { groupByResource, isDoubleArray, isExportableLink, spanFlags, KIND_NUMBER, STATUS_NUMBER } from './otlp-mapping';
+import { groupByResource, groupByScope, isDoubleArray, isExportableLink, spanFlags, KIND_NUMBER, STATUS_NUMBER } from './otlp-mapping';
 
 const VARINT = 0;
 const I64 = 1;
@@ -142,7 +142,8 @@ const writer = new ProtoWriter();
 
 /**
  * Encodes `traces` as one OTLP `ExportTraceServiceRequest`: one ResourceSpans per distinct
- * resource, one ScopeSpans (`@tracewire/core` and its version) in each.
+ * resource, one ScopeSpans (`@tracewire/core` and its version) in each, and one more per
+ * instrumentation scope of spans other libraries made (`SpanData.instrumentationScope`).
  */
 export function encodeTraceRequest(traces: FinishedTrace[], scopeName: string = SCOPE.name, scopeVersion: string = SCOPE.version): Buffer {
   const w = writer;
@@ -153,17 +154,33 @@ export function encodeTraceRequest(traces: FinishedTrace[], scopeName: string = 
       const r = w.begin(1, 2); // ResourceSpans.resource
       keyValues(w, 1, resource);
       w.end(r, 2);
-      const ss = w.begin(2, 3); // ResourceSpans.scope_spans
-      const sc = w.begin(1, 1); // ScopeSpans.scope
-      w.string(1, scopeName);
-      w.string(2, scopeVersion);
-      w.end(sc, 1);
-      for (let t = 0; t < group.length; t++) {
-        const trace = group[t];
-        const spans = trace.spans;
-        for (let i = 0; i < spans.length; i++) span(w, trace, spans[i]);
+      const scopes = groupByScope(group, scopeName, scopeVersion);
+      if (scopes === undefined) {
+        const ss = w.begin(2, 3); // ResourceSpans.scope_spans
+        const sc = w.begin(1, 1); // ScopeSpans.scope
+        w.string(1, scopeName);
+        w.string(2, scopeVersion);
+        w.end(sc, 1);
+        for (let t = 0; t < group.length; t++) {
+          const trace = group[t];
+          const spans = trace.spans;
+          for (let i = 0; i < spans.length; i++) span(w, trace, spans[i]);
+        }
+        w.end(ss, 3);
+      } else {
+        // Spans other libraries made (through @tracewire/opentelemetry): one ScopeSpans per scope.
+        for (let g = 0; g < scopes.length; g++) {
+          const scope = scopes[g];
+          const ss = w.begin(2, 3);
+          const sc = w.begin(1, 1);
+          w.string(1, scope.name);
+          if (scope.version !== undefined) w.string(2, scope.version);
+          w.end(sc, 1);
+          for (let i = 0; i < scope.spans.length; i++) span(w, scope.traces[i], scope.spans[i]);
+          if (scope.schemaUrl !== undefined) w.string(3, scope.schemaUrl); // ScopeSpans.schema_url
+          w.end(ss, 3);
+        }
       }
-      w.end(ss, 3);
       w.end(rs, 3);
     }
     return w.finish();

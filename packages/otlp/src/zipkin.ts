@@ -138,6 +138,19 @@ function sharedTags(resource: Attributes): Record<string, string> {
 function toZipkinSpan(trace: FinishedTrace, span: SpanData, serviceName: string, shared: Record<string, string>): ZipkinSpan {
   const attributes = exportedAttributes(trace, span);
   const tags: Record<string, string> = { ...shared };
+  const scope = span.instrumentationScope;
+  if (scope !== undefined && scope !== null && typeof scope.name === 'string') {
+    // A span another library made (through @tracewire/opentelemetry): its own scope.
+    tags['otel.scope.name'] = scope.name;
+    tags['otel.library.name'] = scope.name;
+    if (scope.version !== undefined) {
+      tags['otel.scope.version'] = scope.version;
+      tags['otel.library.version'] = scope.version;
+    } else {
+      delete tags['otel.scope.version'];
+      delete tags['otel.library.version'];
+    }
+  }
   for (const key in attributes) tags[key] = tagValue(attributes[key]);
 
   const status = span.status;

@@ -7,8 +7,9 @@ import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import type { Exporter, FinishedTrace } from '@tracewire/core';
+import type { Exporter, FinishedTrace, SpanData } from '@tracewire/core';
 import { receiveTraces } from './receiver';
+import { withScopeAttributes } from './otlp/model';
 import { DEFAULT_LIMIT, TraceStore } from './store';
 import type { TraceQuery, Viewer, ViewerOptions } from './types';
 
@@ -107,6 +108,13 @@ function hostnameOf(hostHeader: string | undefined): string {
   if (hostHeader.startsWith('[')) return hostHeader.slice(0, hostHeader.indexOf(']') + 1);
   const colon = hostHeader.lastIndexOf(':');
   return (colon === -1 ? hostHeader : hostHeader.slice(0, colon)).toLowerCase();
+}
+
+/** A span with its instrumentation scope moved into its attributes (what the OTLP path shows). */
+function scopeAsAttributes(span: SpanData): SpanData {
+  if (span === null || typeof span !== 'object' || span.instrumentationScope === undefined) return span;
+  const { instrumentationScope: scope, ...rest } = span;
+  return scope !== null && typeof scope.name === 'string' ? { ...rest, attributes: withScopeAttributes(span.attributes, scope) } : rest;
 }
 
 /**
@@ -235,7 +243,10 @@ export async function createViewer(options: ViewerOptions = {}): Promise<Viewer>
       if (closed) return Promise.resolve();
       for (const t of traces) {
         if (t === null || typeof t !== 'object' || !Array.isArray(t.spans)) continue;
-        store.add(t.resource ?? {}, t.spans);
+        // A span another library made (through @tracewire/opentelemetry) shows its scope as the
+        // same span received over OTLP does.
+        const spans = t.spans.some((s) => s !== null && typeof s === 'object' && s.instrumentationScope !== undefined) ? t.spans.map(scopeAsAttributes) : t.spans;
+        store.add(t.resource ?? {}, spans);
       }
       return Promise.resolve();
     },

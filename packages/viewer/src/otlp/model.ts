@@ -93,6 +93,16 @@ export function isSpanId(id: unknown): id is string {
  */
 export const INCOMPLETE_ATTRIBUTE = 'tracewire.span.incomplete';
 
+/**
+ * The span's attributes with its instrumentation scope among them, as Jaeger shows
+ * otel.library.name: the page lists attributes, and the scope says which library made the span.
+ */
+export function withScopeAttributes(attributes: SpanData['attributes'], scope: { name: string; version?: string }): SpanData['attributes'] {
+  const out: SpanData['attributes'] = { ...attributes, 'otel.scope.name': scope.name };
+  if (scope.version) out['otel.scope.version'] = scope.version;
+  return out;
+}
+
 /** OTLP span → `SpanData`; `undefined` when its ids are not valid (the span cannot be placed). */
 export function wireToSpanData(w: WireSpan): SpanData | undefined {
   if (!isTraceId(w.traceId) || !isSpanId(w.spanId)) return undefined;
@@ -103,11 +113,7 @@ export function wireToSpanData(w: WireSpan): SpanData | undefined {
     attributes = { ...attributes };
     delete attributes[INCOMPLETE_ATTRIBUTE];
   }
-  if (w.scope !== undefined) {
-    // The instrumentation scope is shown with the span's attributes, as Jaeger shows otel.library.name.
-    attributes = { ...attributes, 'otel.scope.name': w.scope.name };
-    if (w.scope.version) attributes['otel.scope.version'] = w.scope.version;
-  }
+  if (w.scope !== undefined) attributes = withScopeAttributes(attributes, w.scope);
   const span: SpanData = {
     traceId: w.traceId,
     spanId: w.spanId,

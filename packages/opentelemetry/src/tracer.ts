@@ -1,0 +1,120 @@
+/**
+ * The TracerProvider registered by `registerOpenTelemetry`: its tracers start Tracewire spans
+ * (under the Tracewire tracer owning the parent's trace, else `options.tracer`, else the global
+ * one), each carrying the OpenTelemetry tracer's name and version as its instrumentation scope.
+ */
+import { INVALID_SPAN_CONTEXT, context as contextApi, isSpanContextValid, trace } from '@opentelemetry/api';
+import type * as otel from '@opentelemetry/api';
+import { isTracedFetchSpan, readContext, startSpan as startTracewireSpan } from '@tracewire/core';
+import type { ContextState, InstrumentationScope, Link, Span, StartSpanOptions, Tracer } from '@tracewire/core';
+import { BridgeSpan, KINDS, PassThroughSpan, toEpochMs } from './span';
+import { stateOf, withSpanValue } from './context';
+import type { TracewireContextManager } from './context';
+
+/** What every span started while tracing is suppressed is: records nothing, propagates nothing. */
+const SUPPRESSED_SPAN: otel.Span = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
+
+export class TracewireTracerProvider implements otel.TracerProvider {
+  private readonly tracers = new Map<string, BridgeTracer>();
+  /** Set by the function `registerOpenTelemetry` returns: tracers handed out then start no-op spans. */
+  disabled = false;
+
+  constructor(
+    /** `options.tracer`; undefined: the Tracewire tracer owning the parent's trace, else the global one. */
+    readonly tracer: Tracer | undefined,
+    readonly contextManager: TracewireContextManager,
+  ) {}
+
+  getTracer(name: string, version?: string, options?: otel.TracerOptions): otel.Tracer {
+    const schemaUrl = options !== undefined && options !== null && typeof options.schemaUrl === 'string' ? options.schemaUrl : undefined;
+    const n = typeof name === 'string' ? name : '';
+    const v = typeof version === 'string' && version !== '' ? version : undefined;
+    const key = `${n}\u0000${v ?? ''}\u0000${schemaUrl ?? ''}`;
+    let tracer = this.tracers.get(key);
+    if (tracer === undefined) {
+      const scope: InstrumentationScope = { name: n };
+      if (v !== undefined) scope.version = v;
+      if (schemaUrl !== undefined) scope.schemaUrl = schemaUrl;
+      tracer = new BridgeTracer(this, Object.freeze(scope));
+      this.tracers.set(key, tracer);
+    }
+    return tracer;
+  }
+}
+
+export class BridgeTracer implements otel.Tracer {
+  private readonly scratch: ContextState = { span: undefined, baggage: undefined, suppressed: false, attachment: undefined };
+
+  constructor(
+    private readonly provider: TracewireTracerProvider,
+    /** The OpenTelemetry tracer's name, version and schema URL, kept on every span it starts. */
+    readonly scope: InstrumentationScope,
+  ) {}
+
+  startSpan(name: string, options?: otel.SpanOptions, context?: otel.Context): otel.Span {
+    const provider = this.provider;
+    if (provider.disabled) return noopSpan(options, context);
+    let parent: Span | undefined;
+    if (context === undefined || context === null) {
+      // The active context: read from Tracewire's storage directly, no OpenTelemetry Context needed.
+      const s = readContext(this.scratch);
+      if (s.suppressed) return SUPPRESSED_SPAN;
+      parent = s.span;
+    } else {
+      const st = stateOf(context);
+      if (st.suppressed) return SUPPRESSED_SPAN;
+      parent = st.span;
+    }
+    const o = options !== undefined && options !== null ? options : undefined;
+    const kind = o !== undefined && o.kind !== undefined ? KINDS[o.kind] ?? 'internal' : 'internal';
+    // A client span for the very request tracedFetch is making (OpenTelemetry's undici or http
+    // instrumentation under it): that call has its span and wrote its headers already.
+    if (kind === 'client' && isTracedFetchSpan(parent) && parent !== undefined) return new PassThroughSpan(parent);
+    const opts: StartSpanOptions = {
+      kind,
+      parent: o !== undefined && o.root === true ? null : parent ?? null,
+      instrumentationScope: this.scope,
+    };
+    if (o !== undefined) {
+      if (o.attributes !== undefined) opts.attributes = o.attributes as StartSpanOptions['attributes'];
+      if (o.links !== undefined && Array.isArray(o.links)) opts.links = o.links as unknown as Link[];
+      if (o.startTime !== undefined) opts.startTime = toEpochMs(o.startTime);
+    }
+    const tw = provider.tracer !== undefined ? provider.tracer.startSpan(name, opts) : startTracewireSpan(name, opts);
+    return new BridgeSpan(tw);
+  }
+
+  startActiveSpan<F extends (span: otel.Span) => unknown>(name: string, fn: F): ReturnType<F>;
+  startActiveSpan<F extends (span: otel.Span) => unknown>(name: string, options: otel.SpanOptions, fn: F): ReturnType<F>;
+  startActiveSpan<F extends (span: otel.Span) => unknown>(name: string, options: otel.SpanOptions, context: otel.Context, fn: F): ReturnType<F>;
+  startActiveSpan<F extends (span: otel.Span) => unknown>(name: string, a?: F | otel.SpanOptions, b?: F | otel.Context, c?: F): ReturnType<F> | undefined {
+    let options: otel.SpanOptions | undefined;
+    let ctx: otel.Context | undefined;
+    let fn: F | undefined;
+    const n = arguments.length;
+    if (n < 2) return undefined;
+    if (n === 2) fn = a as F;
+    else if (n === 3) {
+      options = a as otel.SpanOptions;
+      fn = b as F;
+    } else {
+      options = a as otel.SpanOptions;
+      ctx = b as otel.Context;
+      fn = c;
+    }
+    if (typeof fn !== 'function') return undefined;
+    const cm = this.provider.contextManager;
+    const parent = ctx ?? (this.provider.disabled ? contextApi.active() : cm.active());
+    const span = this.startSpan(name, options, parent);
+    const active = withSpanValue(parent, span);
+    const run = fn as (span: otel.Span) => ReturnType<F>;
+    return this.provider.disabled ? contextApi.with(active, run, undefined, span) : cm.with(active, run, undefined, span);
+  }
+}
+
+/** What a tracer of an unregistered provider starts: as the API's no-op tracer does. */
+function noopSpan(options: otel.SpanOptions | undefined, context: otel.Context | undefined): otel.Span {
+  if (options !== undefined && options !== null && options.root === true) return trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
+  const parent = trace.getSpanContext(context ?? contextApi.active());
+  return trace.wrapSpanContext(parent !== undefined && isSpanContextValid(parent) ? parent : INVALID_SPAN_CONTEXT);
+}
