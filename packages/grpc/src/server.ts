@@ -15,8 +15,9 @@ import { captureMetadata } from './metadata';
 import { callHook, compileOptions, internalError, spanNameOf } from './options';
 import type { GrpcCallInfo, GrpcTracingOptions, Settings } from './options';
 import { loadGrpc } from './grpc';
-import { startServerCallSpan } from './server-span';
+import { serverSpans, startServerCallSpan } from './server-span';
 import type { ServerCallSpan } from './server-span';
+import type { ServerSpans } from '@tracewire/core';
 
 type PartialStatus = Pick<StatusObject, 'code' | 'details'> & { metadata?: Metadata | null };
 
@@ -78,14 +79,14 @@ function requestAttributes(settings: Settings, state: ServerCall, call: ServerIn
   return attrs;
 }
 
-function begin(settings: Settings, state: ServerCall, call: ServerInterceptingCallInterface, metadata: Metadata): void {
+function begin(settings: Settings, layer: ServerSpans, state: ServerCall, call: ServerInterceptingCallInterface, metadata: Metadata): void {
   state.metadata = metadata;
-  if (settings.ignore !== undefined && settings.ignore(state.path, state.info)) return;
-  const tracer = settings.tracer();
-  const name = settings.spanName === undefined && state.method !== '_OTHER' ? state.method : spanNameOf(settings, state.method, state.info);
-  const handle = startServerCallSpan(tracer, name, metadata, requestAttributes(settings, state, call, metadata));
+  // Ignored: no span, but the caller's context still flows to the handler's outgoing calls.
+  const ignore = settings.ignore !== undefined && settings.ignore(state.path, state.info);
+  const name = ignore || (settings.spanName === undefined && state.method !== '_OTHER') ? state.method : spanNameOf(settings, state.method, state.info);
+  const handle = startServerCallSpan(layer, name, metadata, () => requestAttributes(settings, state, call, metadata), ignore);
   state.handle = handle;
-  if (settings.onRequest && handle.recording) callHook('server', 'onRequest', () => settings.onRequest!(handle.span, state.info()));
+  if (handle !== undefined && settings.onRequest && handle.recording) callHook('server', 'onRequest', () => settings.onRequest!(handle.span, state.info()));
 }
 
 /** Ends the span: on the status the handler sent, or as cancelled / past its deadline. */
@@ -118,15 +119,8 @@ function finish(settings: Settings, state: ServerCall, call: ServerInterceptingC
     if (settings.responseMetadata.length > 0 && status.metadata) captureMetadata(status.metadata, settings.responseMetadata, 'rpc.response.metadata.', attrs);
     if (settings.onResponse) {
       const s = status;
-      const span = handle.span;
-      // Set first, so the hook sees (and may change) what the span will end with.
-      span.setAttributes(attrs);
-      if (error !== undefined) {
-        span.setAttribute('error.type', error.type);
-        span.setStatus({ code: 'error', message: error.message });
-      }
-      callHook('server', 'onResponse', () => settings.onResponse!(span, { ...state.info(), status: { code: s.code, name: statusName(s.code), details: s.details } }));
-      handle.end({});
+      const info = state.info();
+      handle.end(attrs, error, (span) => settings.onResponse!(span, { ...info, status: { code: s.code, name: statusName(s.code), details: s.details } }));
       return;
     }
   } catch (err) {
@@ -139,6 +133,7 @@ function finish(settings: Settings, state: ServerCall, call: ServerInterceptingC
 export function serverInterceptor(options?: GrpcTracingOptions): ServerInterceptor {
   const settings = compileOptions(options, 'server');
   const { ServerInterceptingCall } = loadGrpc();
+  const layer = serverSpans(options && options.tracer);
 
   return function tracewireServerInterceptor(methodDescriptor: ServerMethodDefinition<any, any>, call: ServerInterceptingCallInterface) {
     let state: ServerCall;
@@ -166,7 +161,7 @@ export function serverInterceptor(options?: GrpcTracingOptions): ServerIntercept
     const listener: ServerListener = {
       onReceiveMetadata(metadata, next) {
         try {
-          begin(settings, state, call, metadata);
+          begin(settings, layer, state, call, metadata);
         } catch (err) {
           internalError('server', err);
         }
