@@ -9,16 +9,6 @@ import { createServerSpans } from '@tracewire/core';
 import type { Attributes, CarrierGetter, ServerSpan, ServerSpans, Span, Tracer } from '@tracewire/core';
 import { metadataGetter } from './metadata';
 
-/** One server call's span. */
-export interface ServerCallSpan {
-  readonly span: Span;
-  readonly recording: boolean;
-  /** Runs `fn` with the span (and the caller's accepted baggage) active. */
-  run<A extends unknown[], T>(fn: (...args: A) => T, ...args: A): T;
-  /** Ends the span once, with these attributes and, for a failure, its error; `beforeEnd` sees the span first. */
-  end(attributes: Attributes, error?: { type: string; message: string }, beforeEnd?: (span: Span) => void): void;
-}
-
 /** The layer for one interceptor. */
 export function serverSpans(tracer: Tracer | undefined): ServerSpans {
   return createServerSpans({ tracer, adapter: 'grpc' });
@@ -30,17 +20,13 @@ const getter = metadataGetter as CarrierGetter<unknown>;
  * Starts the SERVER span for a call (or, for an ignored one, the context that passes through).
  * Undefined when there is nothing to do.
  */
-export function startServerCallSpan(layer: ServerSpans, name: string, metadata: Metadata, attributes: () => Attributes, ignore: boolean): ServerCallSpan | undefined {
-  const handle: ServerSpan | undefined = layer.start({ name, headers: metadata, getter, attributes }, ignore ? IGNORE : undefined);
-  if (handle === undefined) return undefined;
-  return {
-    span: handle.span,
-    recording: handle.recording,
-    run: (fn, ...args) => handle.run(() => fn(...args)),
-    end(attrs, error, beforeEnd) {
-      if (handle.needsEnd) handle.end({ attributes: attrs, error, beforeEnd });
-    },
-  };
+export function startServerCallSpan(layer: ServerSpans, name: string, metadata: Metadata, attributes: () => Attributes, ignore: boolean): ServerSpan | undefined {
+  return layer.start({ name, headers: metadata, getter, attributes }, ignore ? IGNORE : undefined);
+}
+
+/** Ends the call's span once, with these attributes and, for a failure, its error; `beforeEnd` sees the span first. */
+export function endServerCallSpan(handle: ServerSpan, attributes: Attributes, error?: { type: string; message: string }, beforeEnd?: (span: Span) => void): void {
+  if (handle.needsEnd) handle.end({ attributes, error, beforeEnd });
 }
 
 const IGNORE = Object.freeze({ ignore: true });

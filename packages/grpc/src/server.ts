@@ -10,14 +10,13 @@
  */
 import type { Metadata, ServerInterceptingCallInterface, ServerInterceptor, ServerListener, ServerMethodDefinition, StatusObject } from '@grpc/grpc-js';
 import type { Attributes } from '@tracewire/core';
-import { CANCELLED, DEADLINE_EXCEEDED, callType, isServerError, methodOf, parsePeer, splitHostPort, statusName } from './attributes';
+import { CANCELLED, DEADLINE_EXCEEDED, cachedHostPort, cachedMethodOf, cachedPeer, callType, isServerError, statusName } from './attributes';
 import { captureMetadata } from './metadata';
 import { callHook, compileOptions, internalError, spanNameOf } from './options';
 import type { GrpcCallInfo, GrpcTracingOptions, Settings } from './options';
 import { loadGrpc } from './grpc';
-import { serverSpans, startServerCallSpan } from './server-span';
-import type { ServerCallSpan } from './server-span';
-import type { ServerSpans } from '@tracewire/core';
+import { endServerCallSpan, serverSpans, startServerCallSpan } from './server-span';
+import type { ServerSpan, ServerSpans } from '@tracewire/core';
 
 type PartialStatus = Pick<StatusObject, 'code' | 'details'> & { metadata?: Metadata | null };
 
@@ -26,7 +25,7 @@ interface ServerCall {
   readonly path: string;
   readonly method: string;
   readonly info: () => GrpcCallInfo;
-  handle: ServerCallSpan | undefined;
+  handle: ServerSpan | undefined;
   metadata: Metadata | undefined;
   status: PartialStatus | undefined;
   responseAttributes: Attributes | undefined;
@@ -60,7 +59,7 @@ function requestAttributes(settings: Settings, state: ServerCall, call: ServerIn
   const c = call as ServerInterceptingCallInterface & { getHost?: () => string; getConnectionInfo?: () => { remoteAddress?: string; remotePort?: number } };
   const host = typeof c.getHost === 'function' ? c.getHost() : undefined;
   if (typeof host === 'string' && host !== '') {
-    const [address, port] = splitHostPort(host);
+    const [address, port] = cachedHostPort(host);
     attrs['server.address'] = address;
     if (port !== undefined) attrs['server.port'] = port;
   }
@@ -69,7 +68,7 @@ function requestAttributes(settings: Settings, state: ServerCall, call: ServerIn
     attrs['network.peer.address'] = conn.remoteAddress;
     if (typeof conn.remotePort === 'number') attrs['network.peer.port'] = conn.remotePort;
   } else {
-    const peer = parsePeer(call.getPeer());
+    const peer = cachedPeer(call.getPeer());
     if (peer !== undefined) {
       attrs['network.peer.address'] = peer.address;
       if (peer.port !== undefined) attrs['network.peer.port'] = peer.port;
@@ -96,7 +95,7 @@ function finish(settings: Settings, state: ServerCall, call: ServerInterceptingC
   const handle = state.handle;
   if (handle === undefined) return;
   if (!handle.recording) {
-    handle.end({});
+    endServerCallSpan(handle, {});
     return;
   }
   let error: { type: string; message: string } | undefined;
@@ -120,13 +119,13 @@ function finish(settings: Settings, state: ServerCall, call: ServerInterceptingC
     if (settings.onResponse) {
       const s = status;
       const info = state.info();
-      handle.end(attrs, error, (span) => settings.onResponse!(span, { ...info, status: { code: s.code, name: statusName(s.code), details: s.details } }));
+      endServerCallSpan(handle, attrs, error, (span) => settings.onResponse!(span, { ...info, status: { code: s.code, name: statusName(s.code), details: s.details } }));
       return;
     }
   } catch (err) {
     internalError('server', err);
   }
-  handle.end(attrs, error);
+  endServerCallSpan(handle, attrs, error);
 }
 
 /** Creates the interceptor for `new Server({ interceptors: [serverInterceptor()] })` (grpc-js 1.10+). */
@@ -139,7 +138,7 @@ export function serverInterceptor(options?: GrpcTracingOptions): ServerIntercept
     let state: ServerCall;
     try {
       const path = methodDescriptor.path;
-      const method = methodOf(path);
+      const method = cachedMethodOf(path);
       let info: GrpcCallInfo | undefined;
       state = {
         path,
@@ -157,7 +156,10 @@ export function serverInterceptor(options?: GrpcTracingOptions): ServerIntercept
       internalError('server', err);
       return new ServerInterceptingCall(call);
     }
-    // Each event the handler sees goes on in the span's context.
+    // Each event the handler sees goes on in the span's context. A unary or server-streaming
+    // handler is called by grpc-js at half-close (1.10 to 1.14): its metadata and single message
+    // carry no code of the app's, so only the half-close is run in the span there.
+    const streamingRequest = methodDescriptor.requestStream === true;
     const listener: ServerListener = {
       onReceiveMetadata(metadata, next) {
         try {
@@ -165,17 +167,20 @@ export function serverInterceptor(options?: GrpcTracingOptions): ServerIntercept
         } catch (err) {
           internalError('server', err);
         }
-        if (state.handle === undefined) next(metadata);
-        else state.handle.run(next, metadata);
+        const handle = state.handle;
+        if (handle === undefined || !streamingRequest) next(metadata);
+        else handle.run(() => next(metadata));
       },
       onReceiveMessage(message, next) {
         state.received++;
-        if (state.handle === undefined) next(message);
-        else state.handle.run(next, message);
+        const handle = state.handle;
+        if (handle === undefined || !streamingRequest) next(message);
+        else handle.run(() => next(message));
       },
       onReceiveHalfClose(next) {
-        if (state.handle === undefined) next();
-        else state.handle.run(next);
+        const handle = state.handle;
+        if (handle === undefined) next();
+        else handle.run(next);
       },
       onCancel() {
         try {
