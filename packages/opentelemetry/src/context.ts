@@ -66,9 +66,20 @@ export class BridgeContext implements otel.Context {
 
 /** `ctx` with `span` as its span, cheaply for the bridge's own contexts. */
 export function withSpanValue(ctx: otel.Context, span: otel.Span): otel.Context {
-  if (ctx instanceof BridgeContext) return new BridgeContext(span, ctx.values);
-  if (ctx === ROOT_CONTEXT) return new BridgeContext(span, undefined);
-  return ctx.setValue(SPAN_KEY, span);
+  let parent: State | undefined;
+  let values: ReadonlyMap<symbol, unknown> | undefined;
+  if (ctx instanceof BridgeContext) {
+    parent = ctx.state;
+    values = ctx.values;
+  } else if (ctx === ROOT_CONTEXT) {
+    parent = ROOT_STATE;
+  } else {
+    return ctx.setValue(SPAN_KEY, span);
+  }
+  const out = new BridgeContext(span, values);
+  // The state follows from the parent's (when known and not suppressed): only the span changes.
+  if (parent !== undefined && !parent.suppressed) out.state = { span: tracewireSpanOf(span), baggage: parent.baggage, suppressed: false, attachment: out };
+  return out;
 }
 
 const foreign = new WeakMap<otel.Span, ForeignSpan>();
@@ -169,6 +180,11 @@ export class TracewireContextManager implements otel.ContextManager {
       this.lastCtx = ctx;
     }
     return ctx;
+  }
+
+  /** `with(context, fn)` for the bridge's own callers: no arguments to pass on. */
+  run<T>(context: otel.Context, fn: () => T): T {
+    return this.enabled ? runWithContext(stateOf(context), fn) : fn();
   }
 
   with<A extends unknown[], F extends (...args: A) => ReturnType<F>>(context: otel.Context, fn: F, thisArg?: ThisParameterType<F>, ...args: A): ReturnType<F> {

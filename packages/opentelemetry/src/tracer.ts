@@ -3,12 +3,12 @@
  * (under the Tracewire tracer owning the parent's trace, else `options.tracer`, else the global
  * one), each carrying the OpenTelemetry tracer's name and version as its instrumentation scope.
  */
-import { INVALID_SPAN_CONTEXT, context as contextApi, isSpanContextValid, trace } from '@opentelemetry/api';
+import { INVALID_SPAN_CONTEXT, ROOT_CONTEXT, context as contextApi, isSpanContextValid, trace } from '@opentelemetry/api';
 import type * as otel from '@opentelemetry/api';
-import { isTracedFetchSpan, readContext, startSpan as startTracewireSpan } from '@tracewire/core';
+import { getTracer, isTracedFetchSpan, readContext } from '@tracewire/core';
 import type { ContextState, InstrumentationScope, Link, Span, StartSpanOptions, Tracer } from '@tracewire/core';
 import { BridgeSpan, KINDS, PassThroughSpan, toEpochMs } from './span';
-import { stateOf, withSpanValue } from './context';
+import { BridgeContext, SPAN_KEY, SUPPRESS_TRACING_KEY, tracewireSpanOf, withSpanValue } from './context';
 import type { TracewireContextManager } from './context';
 
 /** What every span started while tracing is suppressed is: records nothing, propagates nothing. */
@@ -60,10 +60,15 @@ export class BridgeTracer implements otel.Tracer {
       const s = readContext(this.scratch);
       if (s.suppressed) return SUPPRESSED_SPAN;
       parent = s.span;
+    } else if (context === ROOT_CONTEXT) {
+      parent = undefined;
+    } else if (context instanceof BridgeContext && context.state !== undefined) {
+      if (context.state.suppressed) return SUPPRESSED_SPAN;
+      parent = context.state.span;
     } else {
-      const st = stateOf(context);
-      if (st.suppressed) return SUPPRESSED_SPAN;
-      parent = st.span;
+      // Only the span and the suppression are needed here: read them, allocate no state.
+      if (context.getValue(SUPPRESS_TRACING_KEY) === true) return SUPPRESSED_SPAN;
+      parent = tracewireSpanOf(context.getValue(SPAN_KEY));
     }
     const o = options !== undefined && options !== null ? options : undefined;
     const kind = o !== undefined && o.kind !== undefined ? KINDS[o.kind] ?? 'internal' : 'internal';
@@ -80,7 +85,8 @@ export class BridgeTracer implements otel.Tracer {
       if (o.links !== undefined && Array.isArray(o.links)) opts.links = o.links as unknown as Link[];
       if (o.startTime !== undefined) opts.startTime = toEpochMs(o.startTime);
     }
-    const tw = provider.tracer !== undefined ? provider.tracer.startSpan(name, opts) : startTracewireSpan(name, opts);
+    // A parent of another tracer's trace is started there by that tracer (core redirects it).
+    const tw = (provider.tracer !== undefined ? provider.tracer : getTracer()).startSpan(name, opts);
     return new BridgeSpan(tw);
   }
 
@@ -108,7 +114,7 @@ export class BridgeTracer implements otel.Tracer {
     const span = this.startSpan(name, options, parent);
     const active = withSpanValue(parent, span);
     const run = fn as (span: otel.Span) => ReturnType<F>;
-    return this.provider.disabled ? contextApi.with(active, run, undefined, span) : cm.with(active, run, undefined, span);
+    return this.provider.disabled ? contextApi.with(active, run, undefined, span) : cm.run(active, () => run(span));
   }
 }
 
