@@ -8,7 +8,7 @@
  * the connection dropped, the deadline passed and grpc-js answered DEADLINE_EXCEEDED itself), so
  * the end is read there, with the status the handler sent if one went through this interceptor.
  */
-import type { Metadata, ServerInterceptingCallInterface, ServerInterceptor, ServerListener, ServerMethodDefinition, StatusObject } from '@grpc/grpc-js';
+import type { Metadata, ServerInterceptingCallInterface, ServerInterceptor, ServerListener, Responder, ServerMethodDefinition, StatusObject } from '@grpc/grpc-js';
 import type { Attributes } from '@tracewire/core';
 import { CANCELLED, DEADLINE_EXCEEDED, cachedHostPort, cachedMethodOf, cachedPeer, callType, isServerError, statusName } from './attributes';
 import { captureMetadata } from './metadata';
@@ -133,6 +133,7 @@ export function serverInterceptor(options?: GrpcTracingOptions): ServerIntercept
   const settings = compileOptions(options, 'server');
   const { ServerInterceptingCall } = loadGrpc();
   const layer = serverSpans(options && options.tracer);
+  const captureResponse = settings.responseMetadata.length > 0;
 
   return function tracewireServerInterceptor(methodDescriptor: ServerMethodDefinition<any, any>, call: ServerInterceptingCallInterface) {
     let state: ServerCall;
@@ -190,20 +191,9 @@ export function serverInterceptor(options?: GrpcTracingOptions): ServerIntercept
         }
       },
     };
-    return new ServerInterceptingCall(call, {
+    const responder: Responder = {
       start(next) {
         next(listener);
-      },
-      sendMetadata(metadata, next) {
-        if (settings.responseMetadata.length > 0 && state.handle !== undefined && state.handle.recording) {
-          try {
-            const attrs: Attributes = {};
-            if (captureMetadata(metadata, settings.responseMetadata, 'rpc.response.metadata.', attrs) > 0) state.responseAttributes = attrs;
-          } catch (err) {
-            internalError('server', err);
-          }
-        }
-        next(metadata);
       },
       sendMessage(message, next) {
         state.sent++;
@@ -214,6 +204,21 @@ export function serverInterceptor(options?: GrpcTracingOptions): ServerIntercept
         if (state.status === undefined && !state.ended) state.status = { code: status.code, details: status.details ?? '', metadata: status.metadata };
         next(status);
       },
-    });
+    };
+    // Response metadata is only read when some of it is to be recorded.
+    if (captureResponse) {
+      responder.sendMetadata = (metadata, next) => {
+        if (state.handle !== undefined && state.handle.recording) {
+          try {
+            const attrs: Attributes = {};
+            if (captureMetadata(metadata, settings.responseMetadata, 'rpc.response.metadata.', attrs) > 0) state.responseAttributes = attrs;
+          } catch (err) {
+            internalError('server', err);
+          }
+        }
+        next(metadata);
+      };
+    }
+    return new ServerInterceptingCall(call, responder);
   };
 }
