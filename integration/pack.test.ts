@@ -220,6 +220,8 @@ beforeAll(async () => {
       if (fw) deps[fw] = rangeEnds(p.manifest.peerDependencies[fw])[app];
     }
     deps['@koa/router'] = JSON.parse(readFileSync(join(repo, 'packages', 'koa', 'package.json'), 'utf8')).devDependencies['@koa/router'];
+    // @tracewire/opentelemetry's peer range, >=1.9.0 <1.10.0: its lowest and its newest release.
+    deps['@opentelemetry/api'] = app === 'oldest' ? '1.9.0' : '~1.9.0';
     // The gRPC snippet reads its service with proto-loader, as gRPC apps do.
     deps['@grpc/proto-loader'] = JSON.parse(readFileSync(join(repo, 'packages', 'grpc', 'package.json'), 'utf8')).devDependencies['@grpc/proto-loader'];
     if (app === 'latest') {
@@ -244,7 +246,7 @@ beforeAll(async () => {
     ),
   );
   for (const app of ['latest', 'oldest'] as const) {
-    for (const fw of [...Object.values(FRAMEWORKS), '@koa/router']) {
+    for (const fw of [...Object.values(FRAMEWORKS), '@koa/router', '@opentelemetry/api']) {
       installed[app][fw] = JSON.parse(readFileSync(join(apps[app], 'node_modules', fw, 'package.json'), 'utf8')).version;
     }
   }
@@ -373,6 +375,25 @@ describe.each(['latest', 'oldest'] as const)('README quick starts, %s framework 
     }
     // /health was asked first: had it been traced, its trace would be among these.
     expect(p.traces.map((t) => root(t).name).sort()).toEqual(['GET /users/:id', 'chat turn']);
+  });
+});
+
+describe.each(['latest', 'oldest'] as const)('README OpenTelemetry snippet, %s @opentelemetry/api', (app) => {
+  it('a span made through @opentelemetry/api is a child of the Express server span, with its scope', async () => {
+    expect(installed[app]['@opentelemetry/api']).toEqual(app === 'oldest' ? '1.9.0' : expect.stringMatching(/^1\.9\.\d+$/));
+    const p = new Proc(apps[app], 'opentelemetry.cjs', { PORT: '0' });
+    try {
+      const url = await p.url();
+      const body = (await (await fetch(`${url}/answer`)).json()) as { traceId: string };
+      const [trace] = await p.tracesN(1);
+      expect(trace.traceId).toBe(body.traceId);
+      expect(root(trace).name).toBe('GET /answer');
+      const work = byName(trace, 'my-lib.work');
+      expect([work.parentSpanId, work.instrumentationScope, work.attributes['work.items']]).toEqual([trace.rootSpanId, { name: 'my-lib', version: '1.0.0' }, 3]);
+      expect(p.stderr).toBe('');
+    } finally {
+      await p.stop();
+    }
   });
 });
 
