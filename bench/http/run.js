@@ -87,8 +87,10 @@ if (!settings.variants.includes('bare')) throw new TypeError('BENCH_VARIANTS mus
  */
 const TARGETS = { hello: 8, stream: 20, unsampled: 2, helloOtelFactor: 8, streamOtelFactor: 3 };
 
-const isDefault = ['warmup', 'duration', 'rounds', 'connections'].every((k) => settings[k] === DEFAULTS[k]);
-const outName = process.env.BENCH_OUT || `${today()}-${nodeTag()}${isDefault ? '' : '-quick'}`;
+// A quick run measures less than the default (shorter windows or warm-up, fewer rounds) or with
+// other connections: a smoke test, named -quick and ignored by git. More rounds or a fixed rate is not.
+const isQuick = ['warmup', 'duration', 'rounds'].some((k) => settings[k] < DEFAULTS[k]) || settings.connections !== DEFAULTS.connections;
+const outName = process.env.BENCH_OUT || `${today()}-${nodeTag()}${isQuick ? '-quick' : ''}`;
 
 function command() {
   const env = Object.keys(process.env)
