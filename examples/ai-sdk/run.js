@@ -6,13 +6,17 @@
  * the request's server span:
  *
  *   GET /weather                         (server span, Tracewire)
- *   └─ ai.generateText                   (scope "ai"; ai.* attributes: model, usage, response text)
+ *   └─ ai.generateText                   (scope "ai"; ai.* attributes: model, usage)
  *      ├─ ai.generateText.doGenerate     (gen_ai.* attributes: the model asks for the tool)
  *      ├─ ai.toolCall weather
  *      └─ ai.generateText.doGenerate     (the answer)
  *   GET /stream                          (server span; the streamed body is tapped)
  *   └─ ai.streamText
  *      └─ ai.streamText.doStream         (time to first chunk, usage)
+ *
+ * Prompts, outputs and tool arguments/results, which the SDK records by default, are left out as
+ * Tracewire's own LLM content is: run with OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=true
+ * (or `captureContent: true`) to keep them.
  *
  * The model is the SDK's own MockLanguageModelV3 (model.js): no network, no API key.
  * Run: `npx -y pnpm@10 example:ai-sdk` (or `node examples/ai-sdk/run.js` after a build). The two

@@ -5,11 +5,12 @@
  */
 import { INVALID_SPAN_CONTEXT, ROOT_CONTEXT, context as contextApi, isSpanContextValid, trace } from '@opentelemetry/api';
 import type * as otel from '@opentelemetry/api';
-import { getTracer, isTracedFetchSpan, readContext } from '@tracewire/core';
+import { getTracer, isTracedFetchSpan, readContext, tracerOwning } from '@tracewire/core';
 import type { ContextState, InstrumentationScope, Link, Span, StartSpanOptions, Tracer } from '@tracewire/core';
 import { BridgeSpan, KINDS, PassThroughSpan, toEpochMs } from './span';
 import { BridgeContext, SPAN_KEY, SUPPRESS_TRACING_KEY, tracewireSpanOf, withSpanValue } from './context';
 import type { TracewireContextManager } from './context';
+import { hasContent, withoutContent } from './content';
 
 /** What every span started while tracing is suppressed is: records nothing, propagates nothing. */
 const SUPPRESSED_SPAN: otel.Span = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
@@ -80,14 +81,22 @@ export class BridgeTracer implements otel.Tracer {
       parent: o !== undefined && o.root === true ? null : parent ?? null,
       instrumentationScope: this.scope,
     };
+    const target = provider.tracer !== undefined ? provider.tracer : getTracer();
+    let content: boolean | undefined;
     if (o !== undefined) {
-      if (o.attributes !== undefined) opts.attributes = o.attributes as StartSpanOptions['attributes'];
+      const a = o.attributes as StartSpanOptions['attributes'];
+      if (a !== undefined && a !== null) {
+        if (typeof a === 'object' && hasContent(a)) {
+          // LLM content only with the captureContent of the tracer the span will belong to.
+          content = ((opts.parent !== null && tracerOwning(opts.parent)) || target).config.captureContent === true;
+          opts.attributes = content ? a : withoutContent(a);
+        } else opts.attributes = a;
+      }
       if (o.links !== undefined && Array.isArray(o.links)) opts.links = o.links as unknown as Link[];
       if (o.startTime !== undefined) opts.startTime = toEpochMs(o.startTime);
     }
     // A parent of another tracer's trace is started there by that tracer (core redirects it).
-    const tw = (provider.tracer !== undefined ? provider.tracer : getTracer()).startSpan(name, opts);
-    return new BridgeSpan(tw);
+    return new BridgeSpan(target.startSpan(name, opts), content);
   }
 
   startActiveSpan<F extends (span: otel.Span) => unknown>(name: string, fn: F): ReturnType<F>;
