@@ -33,18 +33,25 @@ interface State extends ContextState {
  * The contexts the bridge makes: immutable, the span in a field of its own (the key read most),
  * other keys in a small map shared until one changes; the Tracewire state is worked out once.
  */
-export class BridgeContext implements otel.Context {
-  /** The Tracewire state of this context, once asked for. */
+export class BridgeContext implements otel.Context, State {
+  /** The Tracewire state of this context, once asked for (often the context itself: see below). */
   state: State | undefined = undefined;
+  // The context as its own Tracewire state (`state === this`), so the context a span makes active
+  // is one object: set by withSpanValue, read by runWithContext and readContext's callers.
+  span: Span | undefined = undefined;
+  baggage: Baggage | undefined = undefined;
+  suppressed = false;
+  readonly attachment: otel.Context = this;
 
   constructor(
-    readonly span: unknown,
+    /** The OpenTelemetry span of this context (the key read most). */
+    readonly otelSpan: unknown,
     /** Every key but the span's. */
     readonly values: ReadonlyMap<symbol, unknown> | undefined,
   ) {}
 
   getValue(key: symbol): unknown {
-    if (key === SPAN_KEY) return this.span;
+    if (key === SPAN_KEY) return this.otelSpan;
     return this.values === undefined ? undefined : this.values.get(key);
   }
 
@@ -52,15 +59,15 @@ export class BridgeContext implements otel.Context {
     if (key === SPAN_KEY) return new BridgeContext(value, this.values);
     const values = new Map(this.values);
     values.set(key, value);
-    return new BridgeContext(this.span, values);
+    return new BridgeContext(this.otelSpan, values);
   }
 
   deleteValue(key: symbol): otel.Context {
-    if (key === SPAN_KEY) return this.span === undefined ? this : new BridgeContext(undefined, this.values);
+    if (key === SPAN_KEY) return this.otelSpan === undefined ? this : new BridgeContext(undefined, this.values);
     if (this.values === undefined || !this.values.has(key)) return this;
     const values = new Map(this.values);
     values.delete(key);
-    return new BridgeContext(this.span, values.size > 0 ? values : undefined);
+    return new BridgeContext(this.otelSpan, values.size > 0 ? values : undefined);
   }
 }
 
@@ -78,7 +85,11 @@ export function withSpanValue(ctx: otel.Context, span: otel.Span): otel.Context 
   }
   const out = new BridgeContext(span, values);
   // The state follows from the parent's (when known and not suppressed): only the span changes.
-  if (parent !== undefined && !parent.suppressed) out.state = { span: tracewireSpanOf(span), baggage: parent.baggage, suppressed: false, attachment: out };
+  if (parent !== undefined && !parent.suppressed) {
+    out.span = tracewireSpanOf(span);
+    out.baggage = parent.baggage;
+    out.state = out;
+  }
   return out;
 }
 
@@ -173,7 +184,11 @@ export class TracewireContextManager implements otel.ContextManager {
     } else {
       ctx = s.span !== undefined ? withSpanValue(ctx, otelSpanOf(s.span)) : ctx.deleteValue(SPAN_KEY);
       ctx = s.baggage !== undefined ? ctx.setValue(BAGGAGE_KEY, otelBaggageOf(s.baggage)) : ctx.deleteValue(BAGGAGE_KEY);
-      if (ctx instanceof BridgeContext) ctx.state = { span: s.span, baggage: s.baggage, suppressed: false, attachment: ctx };
+      if (ctx instanceof BridgeContext) {
+        ctx.span = s.span;
+        ctx.baggage = s.baggage;
+        ctx.state = ctx;
+      }
       this.lastBase = att;
       this.lastSpan = s.span;
       this.lastBaggage = s.baggage;
