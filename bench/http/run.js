@@ -6,8 +6,8 @@
  *
  * Settings (environment variables; defaults are the published configuration):
  *   BENCH_WARMUP=3         seconds of warm-up per server (both routes) before its first window
- *   BENCH_DURATION=10      seconds of each measured window
- *   BENCH_ROUNDS=2         rounds; each round measures every variant once, alternated A B C D
+ *   BENCH_DURATION=5       seconds of each measured window
+ *   BENCH_ROUNDS=4         rounds; each round measures every variant once, alternated A B C D
  *   BENCH_CONNECTIONS=10   autocannon connections
  *   BENCH_RATE             requests/s for every measured window (autocannon overallRate), one for all
  *                          routes (2000) or per route (hello:2000,stream:1000); unset: as fast as the
@@ -63,7 +63,9 @@ function rates(value) {
 }
 const rateOf = (route) => (settings.rate ? settings.rate[route] ?? settings.rate['*'] : undefined);
 
-const DEFAULTS = { warmup: 3, duration: 10, rounds: 2, connections: 10 };
+// Four alternated rounds of 5 s rather than two of 10: the same time per cell, and a median that one
+// disturbed window (another process waking on the machine) cannot move.
+const DEFAULTS = { warmup: 3, duration: 5, rounds: 4, connections: 10 };
 const settings = {
   warmup: num('BENCH_WARMUP', DEFAULTS.warmup),
   duration: num('BENCH_DURATION', DEFAULTS.duration),
