@@ -21,7 +21,7 @@ import {
   MAX_TIMER_MS,
   SDK_VERSION,
 } from './defaults';
-import type { StoreLimits } from './defaults';
+import type { StoreLimits } from '../store/store';
 import { readEnv } from './env';
 import type { OtlpEnvConfig } from './env';
 import { describeValue, isPlainObject, optionError, rejectUnknownKeys } from '../internal/validate';

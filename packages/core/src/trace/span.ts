@@ -17,9 +17,9 @@ import type {
 import { now, toEpochMs } from '../internal/clock';
 import { warnOnce } from '../diag/warn';
 
-/** Receives span ends; implemented by the local trace that owns the span. */
+/** Receives span ends: the trace store holding the span's local trace. */
 export interface SpanOwner {
-  onSpanEnd(span: RecordingSpan): void;
+  spanEnded(span: RecordingSpan): void;
 }
 
 const EMPTY: never[] = Object.freeze([]) as unknown as never[];
@@ -28,7 +28,8 @@ const UNSET: SpanStatus = Object.freeze({ code: 'unset' }) as SpanStatus;
 
 // Internal state lives under symbols so that a RecordingSpan *is* its own SpanData: JSON.stringify
 // and exporters see only the public fields, and an ended span is exported without a copy.
-export const OWNER: unique symbol = Symbol('tracewire.owner');
+const OWNER: unique symbol = Symbol('tracewire.owner');
+const TRACE: unique symbol = Symbol('tracewire.trace');
 const LIMITS: unique symbol = Symbol('tracewire.limits');
 const ATTR_COUNT: unique symbol = Symbol('tracewire.attrCount');
 const CONTEXT: unique symbol = Symbol('tracewire.context');
@@ -39,8 +40,10 @@ export type ResolvedSpanLimits = Required<SpanLimits>;
 
 /** What a recording span is made from (the tracer decides all of it before the span exists). */
 export interface RecordingSpanInit {
-  /** Told when the span ends: the local trace it belongs to. */
+  /** Told when the span ends: the store holding its local trace. */
   owner: SpanOwner;
+  /** The local trace it belongs to, as the owner knows it (opaque to the span). */
+  trace: object;
   limits: ResolvedSpanLimits;
   traceId: string;
   spanId: string;
@@ -51,6 +54,8 @@ export interface RecordingSpanInit {
   traceState: string | undefined;
   name: string;
   kind: SpanKind;
+  /** The library that made the span, when it is not Tracewire (a checked scope). */
+  instrumentationScope?: InstrumentationScope;
   /** The user's attributes: checked and copied. */
   attributes?: AttributesInput;
   links?: Link[];
@@ -137,10 +142,11 @@ export class RecordingSpan implements Span, SpanData {
   traceState: string | undefined;
   /** `true` when the parent is remote (see SpanData); otherwise left out. */
   parentIsRemote: boolean | undefined = undefined;
-  /** Set by the tracer right after construction for a span another library made (see SpanData). */
+  /** The library that made the span, when it was not Tracewire (see SpanData). */
   instrumentationScope: InstrumentationScope | undefined = undefined;
   dropped: SpanData['dropped'] = NO_DROPS;
   [OWNER]: SpanOwner;
+  [TRACE]: object;
   [LIMITS]: ResolvedSpanLimits;
   [ATTR_COUNT]: number;
   [CONTEXT]: SpanContext | undefined = undefined;
@@ -148,6 +154,7 @@ export class RecordingSpan implements Span, SpanData {
   constructor(init: RecordingSpanInit) {
     const limits = init.limits;
     this[OWNER] = init.owner;
+    this[TRACE] = init.trace;
     this[LIMITS] = limits;
     this.traceId = init.traceId;
     this.spanId = init.spanId;
@@ -155,6 +162,7 @@ export class RecordingSpan implements Span, SpanData {
     this.traceFlags = init.traceFlags;
     this.traceState = init.traceState;
     if (init.parentIsRemote === true) this.parentIsRemote = true;
+    if (init.instrumentationScope !== undefined) this.instrumentationScope = init.instrumentationScope;
     this.name = init.name;
     this.kind = init.kind;
     this.startTime = init.startTime === undefined ? now() : toEpochMs(init.startTime);
@@ -345,7 +353,7 @@ export class RecordingSpan implements Span, SpanData {
     if (t < this.startTime) t = this.startTime;
     this.endTime = t;
     this.ended = true;
-    this[OWNER].onSpanEnd(this);
+    this[OWNER].spanEnded(this);
   }
 
   /** A plain copy for export while the span is still open (`ended: false`, end = export time). */
@@ -426,6 +434,16 @@ export class NonRecordingSpan implements Span {
 export function writeAttributes(span: Span, attrs: Attributes): void {
   if (span instanceof RecordingSpan) span[WRITE](attrs);
   else span.setAttributes(attrs);
+}
+
+/** The owner (trace store) of a recording span. */
+export function ownerOf(span: RecordingSpan): SpanOwner {
+  return span[OWNER];
+}
+
+/** The local trace a recording span belongs to, as its owner gave it. */
+export function traceOf(span: RecordingSpan): object {
+  return span[TRACE];
 }
 
 /** The start time (epoch ms) of a span Tracewire records; undefined for any other span. */
