@@ -3,6 +3,8 @@ import { createServerInstrumentation } from '../../src';
 import type { ServerTracingOptions, Tracer } from '../../src';
 import { memoryTracer } from '../helpers';
 import { listen, request } from '../../../../test-utils/http';
+import { loadFixtures } from '../../../../test-utils/fixtures';
+import { createStreamAccumulator } from '../../src';
 
 jest.setTimeout(60000);
 
@@ -158,6 +160,40 @@ describe('ResponseTap', () => {
     } finally {
       await off.close();
       await sseOnly.close();
+      await tracer.shutdown();
+    }
+  });
+
+  it('joins small Buffer writes after the first content event without changing what is recorded', async () => {
+    const fixtures = loadFixtures().filter((f) => f.contentType.startsWith('text/event-stream') || f.contentType.includes('ndjson'));
+    const timeless = (a: Record<string, unknown>) => Object.fromEntries(Object.entries(a).filter(([k]) => !/time|duration/.test(k)));
+    const { tracer, exporter } = memoryTracer();
+    let current = fixtures[0];
+    const server = await serve(tracer, (_req, res) => {
+      res.setHeader('content-type', current.contentType);
+      // 7-byte writes, Buffers and text alternating in runs: held, flushed and parsed as they come.
+      for (let i = 0, k = 0; i < current.bytes.length; i += 7, k++) {
+        const piece = current.bytes.subarray(i, i + 7);
+        if (k % 40 < 30) res.write(Buffer.from(piece));
+        else res.write(piece.toString('latin1'), 'latin1');
+      }
+      res.end();
+    });
+    try {
+      for (const [n, f] of fixtures.entries()) {
+        current = f;
+        await request(server.url);
+        const traces = await exporter.waitFor(n + 1);
+        const direct = createStreamAccumulator({ contentType: f.contentType });
+        direct.write(f.bytes);
+        direct.end();
+        const recorded = traces[n].spans[0].attributes;
+        const expected = direct.attributes();
+        expect(timeless(recorded)).toMatchObject(timeless(expected));
+        expect(recorded['tracewire.stream.bytes']).toBe(f.bytes.length);
+      }
+    } finally {
+      await server.close();
       await tracer.shutdown();
     }
   });

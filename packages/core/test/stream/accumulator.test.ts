@@ -208,7 +208,7 @@ describe('createStreamAccumulator', () => {
       for (const f of fixtures) {
         for (const captureContent of [false, true]) {
           const kept = new Accumulator({ format: 'sse', captureContent, startTime: 0 });
-          const bare = new Accumulator({ format: 'sse', captureContent, startTime: 0 }, true, false);
+          const bare = new Accumulator({ format: 'sse', captureContent, startTime: 0, keepText: false });
           for (const p of pieces(f.bytes, 200)) {
             kept.write(p);
             bare.write(p);
