@@ -78,6 +78,10 @@ function runStream(chunks, captureContent) {
   return acc.attributes();
 }
 
+const LONG_EVENTS = 10000;
+const PLAIN_TEXT = Array.from({ length: LONG_EVENTS }, (_, i) => Buffer.from(`data: line ${i} of a plain-text feed\n\n`));
+const JSON_OBJECTS = Array.from({ length: LONG_EVENTS }, (_, i) => Buffer.from(`data: {"n":${i},"status":"ok"}\n\n`));
+
 // --- measurement ------------------------------------------------------------------------------
 function median(xs) {
   const s = [...xs].sort((a, b) => a - b);
@@ -103,6 +107,20 @@ function cpuPerCall(fn) {
     calls += n;
   }
   return { median: median(rounds), min: Math.min(...rounds), max: Math.max(...rounds), calls };
+}
+
+/** CPU ms per call of a slow fn (a whole long stream): median of ROUNDS calls after two warm-up calls. */
+function cpuPerStream(fn) {
+  fn();
+  fn();
+  const rounds = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    const start = process.cpuUsage();
+    fn();
+    const used = process.cpuUsage(start);
+    rounds.push((used.user + used.system) / 1000);
+  }
+  return { median: median(rounds), min: Math.min(...rounds), max: Math.max(...rounds) };
 }
 
 /** Runs this file in a fresh node process; returns what it prints, parsed as JSON. */
@@ -175,6 +193,18 @@ function main() {
       const range = `${cpu.min.toFixed(1)}–${cpu.max.toFixed(1)}`;
       console.log(`| ${input} | ${captureContent ? 'on' : 'off'} | ${cpu.median.toFixed(1)} (${range}) | ${Math.round(bytes)} | ${minorGCsPer10k.toFixed(1)} |`);
     }
+  }
+
+  // Long event streams that are not LLM streams: plain-text `data:` lines (a log tail, a progress
+  // feed) and small JSON objects, 10 000 events written one by one, as the tap sees them.
+  console.log(`\n${LONG_EVENTS}-event SSE streams that are not LLM streams, write() per event (Buffers) + end() + attributes()\n`);
+  console.log('| events | CPU ms/stream (min–max) |');
+  console.log('|---|---|');
+  results.longStreams = [];
+  for (const [name, events] of [['plain text', PLAIN_TEXT], ['JSON objects', JSON_OBJECTS]]) {
+    const cpu = cpuPerStream(() => runStream(events, false));
+    results.longStreams.push({ events: name, count: LONG_EVENTS, cpuMillis: cpu });
+    console.log(`| ${name} (\`${events[0].toString().trim()}\`) | ${cpu.median.toFixed(2)} (${cpu.min.toFixed(2)}–${cpu.max.toFixed(2)}) |`);
   }
 
   console.log('\nRecorded provider streams fed whole (captureContent off): µs per stream, MB/s\n');

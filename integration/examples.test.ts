@@ -137,6 +137,60 @@ describe('examples/agent', () => {
   });
 });
 
+describe('examples/ai-sdk', () => {
+  // Prompts and outputs the AI SDK records by default: on its spans only with captureContent.
+  const content = ['ai.prompt', 'ai.prompt.messages', 'ai.prompt.tools', 'ai.prompt.toolChoice', 'ai.response.text', 'ai.response.toolCalls', 'ai.toolCall.args', 'ai.toolCall.result'];
+  const contentOf = (traces: FinishedTrace[]) => traces.flatMap((t) => t.spans.flatMap((s) => Object.keys(s.attributes).filter((k) => content.includes(k))));
+
+  it.each([
+    ['captureContent off (the default): no prompts or outputs', {}],
+    ['captureContent on (OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=true): prompts and outputs kept', { OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT: 'true' }],
+  ])('prints the traces of its two requests: the AI SDK\'s own spans under each server span, then exits; %s', async (_title, env: NodeJS.ProcessEnv) => {
+    const capture = env.OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT === 'true';
+    const { stdout, stderr, code } = await runToExit(join(__dirname, '..', 'examples', 'ai-sdk', 'run.js'), env);
+    expect(code).toBe(0);
+    expect(stderr).toContain('GET /weather -> 200 {"answer":"It is 23 °C with clear skies in Lisbon."');
+    expect(stderr).toContain('GET /stream  -> 200 Hello! Ask me about the weather in a city.');
+    const traces = stdout.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as FinishedTrace);
+    expect(traces).toHaveLength(2);
+    const [generate, stream] = traces;
+    for (const t of traces) {
+      expect(t.resource['service.name']).toBe('ai-sdk-example');
+      expect(t.incomplete).toBe(false);
+      const root = t.spans.find((s) => s.spanId === t.rootSpanId)!;
+      expect(root.kind).toBe('server');
+      // Every AI SDK span is in the request's trace, under its server span, with the SDK's scope.
+      for (const s of t.spans.filter((x) => x !== root)) expect(s.instrumentationScope).toEqual({ name: 'ai' });
+    }
+    expect(generate.spans.map((s) => s.name)).toEqual(['GET /weather', 'ai.generateText', 'ai.generateText.doGenerate', 'ai.toolCall', 'ai.generateText.doGenerate']);
+    const [root, gen, first, toolCall, second] = generate.spans;
+    expect(gen.parentSpanId).toBe(root.spanId);
+    for (const s of [first, toolCall, second]) expect(s.parentSpanId).toBe(gen.spanId);
+    expect(gen.attributes).toMatchObject({ 'ai.model.id': 'mock-chat-1', 'ai.telemetry.functionId': 'weather-answer', 'ai.usage.inputTokens': 149, 'ai.usage.outputTokens': 30 });
+    expect(first.attributes).toMatchObject({ 'gen_ai.system': 'mock-provider', 'gen_ai.request.model': 'mock-chat-1', 'gen_ai.response.finish_reasons': ['tool-calls'] });
+    expect(toolCall.attributes).toMatchObject({ 'ai.toolCall.name': 'weather', 'ai.toolCall.id': expect.any(String) });
+    expect(second.attributes).toMatchObject({ 'gen_ai.response.finish_reasons': ['stop'], 'gen_ai.usage.input_tokens': 91, 'gen_ai.usage.output_tokens': 16 });
+
+    expect(stream.spans.map((s) => s.name)).toEqual(['GET /stream', 'ai.streamText', 'ai.streamText.doStream']);
+    const [sRoot, st, doStream] = stream.spans;
+    expect(st.parentSpanId).toBe(sRoot.spanId);
+    expect(doStream.parentSpanId).toBe(st.spanId);
+    expect(doStream.attributes['ai.response.msToFirstChunk']).toBeGreaterThan(0);
+    expect(sRoot.attributes['tracewire.stream.chunks']).toBeGreaterThan(1);
+    if (capture) {
+      expect(toolCall.attributes['ai.toolCall.args']).toBe('{"city":"Lisbon"}');
+      expect(JSON.parse(toolCall.attributes['ai.toolCall.result'] as string)).toMatchObject({ city: 'Lisbon' });
+      expect(JSON.parse(gen.attributes['ai.prompt'] as string)).toBeDefined();
+      expect(JSON.parse(first.attributes['ai.prompt.messages'] as string)).toEqual(expect.any(Array));
+      expect(st.attributes['ai.response.text']).toBe('Hello! Ask me about the weather in a city.');
+      expect(first.attributes['ai.response.toolCalls']).toContain('weather');
+    } else {
+      expect(contentOf(traces)).toEqual([]);
+      expect(JSON.stringify(traces)).not.toContain('Lisbon?');
+    }
+  });
+});
+
 describe('examples/grpc', () => {
   it('prints one trace per request across gateway, assistant and model: HTTP → gRPC → HTTP, the deadline on both gRPC spans', async () => {
     const { stdout, stderr, code } = await runToExit(join(__dirname, '..', 'examples', 'grpc', 'run.js'));
@@ -181,9 +235,9 @@ describe('examples/grpc', () => {
 });
 
 /** Runs a script to its end (15 s at most). */
-function runToExit(script: string): Promise<{ stdout: string; stderr: string; code: number | null }> {
+function runToExit(script: string, env?: NodeJS.ProcessEnv): Promise<{ stdout: string; stderr: string; code: number | null }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [script], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [script], { stdio: ['ignore', 'pipe', 'pipe'], env: env === undefined ? process.env : { ...process.env, ...env } });
     let stdout = '';
     let stderr = '';
     const timer = setTimeout(() => {

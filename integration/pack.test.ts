@@ -14,6 +14,8 @@ import { execFile, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer as createNetServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { FinishedTrace, SpanData } from '@tracewire/core';
 
@@ -220,6 +222,8 @@ beforeAll(async () => {
       if (fw) deps[fw] = rangeEnds(p.manifest.peerDependencies[fw])[app];
     }
     deps['@koa/router'] = JSON.parse(readFileSync(join(repo, 'packages', 'koa', 'package.json'), 'utf8')).devDependencies['@koa/router'];
+    // @tracewire/opentelemetry's peer range, >=1.9.0 <1.10.0: its lowest and its newest release.
+    deps['@opentelemetry/api'] = app === 'oldest' ? '1.9.0' : '~1.9.0';
     // The gRPC snippet reads its service with proto-loader, as gRPC apps do.
     deps['@grpc/proto-loader'] = JSON.parse(readFileSync(join(repo, 'packages', 'grpc', 'package.json'), 'utf8')).devDependencies['@grpc/proto-loader'];
     if (app === 'latest') {
@@ -244,7 +248,7 @@ beforeAll(async () => {
     ),
   );
   for (const app of ['latest', 'oldest'] as const) {
-    for (const fw of [...Object.values(FRAMEWORKS), '@koa/router']) {
+    for (const fw of [...Object.values(FRAMEWORKS), '@koa/router', '@opentelemetry/api']) {
       installed[app][fw] = JSON.parse(readFileSync(join(apps[app], 'node_modules', fw, 'package.json'), 'utf8')).version;
     }
   }
@@ -260,7 +264,7 @@ afterAll(async () => {
 describe('the packed packages', () => {
   it('come with the README snippets this test runs', () => {
     expect([...snippets.keys()].sort()).toEqual(
-      expect.arrayContaining(['express.cjs', 'express.mjs', 'fastify.cjs', 'fastify.mjs', 'fetch.cjs', 'grpc.cjs', 'koa.cjs', 'koa.mjs', 'spans.cjs']),
+      expect.arrayContaining(['express.cjs', 'express.mjs', 'fastify.cjs', 'fastify.mjs', 'fetch.cjs', 'grpc.cjs', 'koa.cjs', 'koa.mjs', 'metrics.cjs', 'spans.cjs']),
     );
   });
 
@@ -376,6 +380,25 @@ describe.each(['latest', 'oldest'] as const)('README quick starts, %s framework 
   });
 });
 
+describe.each(['latest', 'oldest'] as const)('README OpenTelemetry snippet, %s @opentelemetry/api', (app) => {
+  it('a span made through @opentelemetry/api is a child of the Express server span, with its scope', async () => {
+    expect(installed[app]['@opentelemetry/api']).toEqual(app === 'oldest' ? '1.9.0' : expect.stringMatching(/^1\.9\.\d+$/));
+    const p = new Proc(apps[app], 'opentelemetry.cjs', { PORT: '0' });
+    try {
+      const url = await p.url();
+      const body = (await (await fetch(`${url}/answer`)).json()) as { traceId: string };
+      const [trace] = await p.tracesN(1);
+      expect(trace.traceId).toBe(body.traceId);
+      expect(root(trace).name).toBe('GET /answer');
+      const work = byName(trace, 'my-lib.work');
+      expect([work.parentSpanId, work.instrumentationScope, work.attributes['work.items']]).toEqual([trace.rootSpanId, { name: 'my-lib', version: '1.0.0' }, 3]);
+      expect(p.stderr).toBe('');
+    } finally {
+      await p.stop();
+    }
+  });
+});
+
 describe.each(['latest', 'oldest'] as const)('README gRPC snippet, %s @grpc/grpc-js', (app) => {
   it('traces a unary call on both ends: greet → CLIENT span → SERVER span (remote parent) → render greeting, then exits', async () => {
     const p = new Proc(apps[app], 'grpc.cjs', {});
@@ -428,6 +451,66 @@ describe('README snippets outside a framework', () => {
     } finally {
       await server.stop();
     }
+  });
+});
+
+describe('README metrics (@tracewire/metrics installed beside core)', () => {
+  /** A free port on 127.0.0.1 (asked of the system, then released). */
+  const freePort = (): Promise<number> =>
+    new Promise((resolve, reject) => {
+      const srv = createNetServer();
+      srv.once('error', reject);
+      srv.listen(0, '127.0.0.1', () => {
+        const { port } = srv.address() as AddressInfo;
+        srv.close(() => resolve(port));
+      });
+    });
+  /** `http_server_request_duration_count` of one route in a scrape of the text format. */
+  const requestCount = (text: string, route: string): number | undefined => {
+    const line = text.split('\n').find((l) => l.startsWith('http_server_request_duration_count{') && l.includes(`http_route="${route}"`));
+    return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
+  };
+
+  /** Scrapes `url` until `done(text)` (at most 5 s), and returns the last scrape. */
+  const scrapeUntil = async (url: string, done: (text: string) => boolean): Promise<string> => {
+    let text = '';
+    for (const end = Date.now() + 5000; Date.now() < end; await new Promise((r) => setTimeout(r, 50))) {
+      text = await (await fetch(url)).text();
+      if (done(text)) break;
+    }
+    return text;
+  };
+
+  it('the metrics snippet counts every request, 1% sampled or not, on its Prometheus endpoint', async () => {
+    const p = new Proc(apps.latest, 'metrics.cjs', { PORT: '0', OTEL_EXPORTER_PROMETHEUS_PORT: '0' });
+    try {
+      const metricsUrl = await p.until('metrics on <url>', () => p.lines.map((l) => /^metrics on (http:\/\/\S+)$/.exec(l)?.[1]).find(Boolean));
+      const url = await p.url();
+      for (const id of [1, 2, 3, 4, 5]) expect((await fetch(`${url}/users/${id}`)).status).toBe(200);
+      // A request is counted at its response's `close`, just after the client has read it.
+      const text = await scrapeUntil(metricsUrl, (t) => requestCount(t, '/users/:id') === 5);
+      expect([requestCount(text, '/users/:id'), text]).toEqual([5, expect.stringContaining('# TYPE http_server_request_duration histogram')]);
+      expect(text).toMatch(/^target_info\{service_name="chat-api"/m);
+    } finally {
+      await p.stop();
+    }
+    expect(p.stderr).toBe('');
+  });
+
+  it('OTEL_METRICS_EXPORTER=prometheus: the Express quick start, unchanged, serves metrics on OTEL_EXPORTER_PROMETHEUS_PORT', async () => {
+    const port = await freePort();
+    const p = new Proc(apps.latest, 'express.cjs', { PORT: '0', OTEL_METRICS_EXPORTER: 'prometheus', OTEL_EXPORTER_PROMETHEUS_PORT: String(port) });
+    try {
+      const url = await p.url();
+      for (let i = 0; i < 2; i++) expect((await fetch(`${url}/users/42`)).status).toBe(200);
+      await p.tracesN(2);
+      const text = await scrapeUntil(`http://127.0.0.1:${port}/metrics`, (t) => requestCount(t, '/users/:id') === 2);
+      expect(requestCount(text, '/users/:id')).toBe(2);
+      expect(text).toContain('tracewire_traces_started_total');
+    } finally {
+      await p.stop();
+    }
+    expect(p.stderr).toBe('');
   });
 });
 

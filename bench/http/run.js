@@ -6,12 +6,13 @@
  *
  * Settings (environment variables; defaults are the published configuration):
  *   BENCH_WARMUP=3         seconds of warm-up per server (both routes) before its first window
- *   BENCH_DURATION=10      seconds of each measured window
- *   BENCH_ROUNDS=2         rounds; each round measures every variant once, alternated A B C D
+ *   BENCH_DURATION=5       seconds of each measured window
+ *   BENCH_ROUNDS=4         rounds; each round measures every variant once, alternated A B C D
  *   BENCH_CONNECTIONS=10   autocannon connections
- *   BENCH_RATE             requests/s for every measured window (autocannon overallRate); unset: as
- *                          fast as the server answers. A fixed rate gives every variant the same load,
- *                          which keeps CPU µs/req comparable on a machine shared with other work
+ *   BENCH_RATE             requests/s for every measured window (autocannon overallRate), one for all
+ *                          routes (2000) or per route (hello:2000,stream:1000); unset: as fast as the
+ *                          server answers. A fixed rate gives every variant the same load, which keeps
+ *                          CPU µs/req comparable on a machine shared with other work
  *   BENCH_FRAMEWORKS=express,koa,fastify
  *   BENCH_ROUTES=hello,stream
  *   BENCH_VARIANTS=bare,tracewire,tracewire-unsampled,opentelemetry,context-only
@@ -48,13 +49,29 @@ const num = (name, dflt) => {
   return v;
 };
 
-const DEFAULTS = { warmup: 3, duration: 10, rounds: 2, connections: 10 };
+/** BENCH_RATE: one rate for every route (`2000`), or per route (`hello:2000,stream:1000`). */
+function rates(value) {
+  if (!value) return undefined;
+  const out = {};
+  for (const part of value.split(',').map((x) => x.trim()).filter(Boolean)) {
+    const [route, rate] = part.includes(':') ? part.split(':') : ['*', part];
+    const n = Number(rate);
+    if (!Number.isFinite(n) || n <= 0) throw new TypeError(`BENCH_RATE: "${part}" is not a positive rate (e.g. 2000 or hello:2000,stream:1000)`);
+    out[route.trim()] = Math.round(n);
+  }
+  return out;
+}
+const rateOf = (route) => (settings.rate ? settings.rate[route] ?? settings.rate['*'] : undefined);
+
+// Four alternated rounds of 5 s rather than two of 10: the same time per cell, and a median that one
+// disturbed window (another process waking on the machine) cannot move.
+const DEFAULTS = { warmup: 3, duration: 5, rounds: 4, connections: 10 };
 const settings = {
   warmup: num('BENCH_WARMUP', DEFAULTS.warmup),
   duration: num('BENCH_DURATION', DEFAULTS.duration),
   rounds: Math.round(num('BENCH_ROUNDS', DEFAULTS.rounds)),
   connections: Math.round(num('BENCH_CONNECTIONS', DEFAULTS.connections)),
-  rate: process.env.BENCH_RATE ? Math.round(num('BENCH_RATE', 1)) : undefined,
+  rate: rates(process.env.BENCH_RATE),
   frameworks: list('BENCH_FRAMEWORKS', 'express,koa,fastify'),
   routes: list('BENCH_ROUTES', 'hello,stream'),
   variants: list('BENCH_VARIANTS', 'bare,tracewire,tracewire-unsampled,opentelemetry,context-only'),
@@ -72,8 +89,10 @@ if (!settings.variants.includes('bare')) throw new TypeError('BENCH_VARIANTS mus
  */
 const TARGETS = { hello: 8, stream: 20, unsampled: 2, helloOtelFactor: 8, streamOtelFactor: 3 };
 
-const isDefault = ['warmup', 'duration', 'rounds', 'connections'].every((k) => settings[k] === DEFAULTS[k]);
-const outName = process.env.BENCH_OUT || `${today()}-${nodeTag()}${isDefault ? '' : '-quick'}`;
+// A quick run measures less than the default (shorter windows or warm-up, fewer rounds) or with
+// other connections: a smoke test, named -quick and ignored by git. More rounds or a fixed rate is not.
+const isQuick = ['warmup', 'duration', 'rounds'].some((k) => settings[k] < DEFAULTS[k]) || settings.connections !== DEFAULTS.connections;
+const outName = process.env.BENCH_OUT || `${today()}-${nodeTag()}${isQuick ? '-quick' : ''}`;
 
 function command() {
   const env = Object.keys(process.env)
@@ -91,10 +110,10 @@ function variantsFor(route) {
 }
 
 /** Runs autocannon; returns throughput, exact latency percentiles (µs resolution) and errors. */
-async function load(port, requestPath, seconds, measure) {
+async function load(port, requestPath, seconds, measure, rate) {
   const latencies = [];
   const opts = { url: `http://127.0.0.1:${port}`, connections: settings.connections, duration: seconds, pipelining: 1 };
-  if (measure && settings.rate) opts.overallRate = settings.rate;
+  if (measure && rate) opts.overallRate = rate;
   if (Array.isArray(requestPath)) opts.requests = requestPath.map((p) => ({ method: 'GET', path: p }));
   else opts.url += requestPath;
   const instance = autocannon(opts);
@@ -144,7 +163,7 @@ async function main() {
           for (const variant of variantsFor(route)) {
             const s = servers[variant];
             await control(s.control, '/__bench/reset');
-            const r = await load(s.port, ROUTES[route], settings.duration, true);
+            const r = await load(s.port, ROUTES[route], settings.duration, true, rateOf(route));
             const w = await control(s.control, '/__bench/read');
             const row = {
               framework,
@@ -320,7 +339,7 @@ function markdown(r) {
   lines.push(`## HTTP overhead, Node ${m.node}, ${r.date}`);
   lines.push('');
   lines.push(`Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, Node ${m.node}, ${m.os}; ${m.pinned}.`);
-  lines.push(`Load: autocannon, ${r.settings.connections} connections to 127.0.0.1${r.settings.rate ? `, ${r.settings.rate} requests/s in every measured window` : ', as fast as the server answers'}, ${r.settings.warmup} s warm-up per server, ` +
+  lines.push(`Load: autocannon, ${r.settings.connections} connections to 127.0.0.1${r.settings.rate ? `, a fixed rate in every measured window (${Object.entries(r.settings.rate).map(([k, v]) => (k === '*' ? `${v} req/s` : `${k} ${v} req/s`)).join(', ')})` : ', as fast as the server answers'}, ${r.settings.warmup} s warm-up per server, ` +
     `${r.settings.rounds} rounds × ${r.settings.duration} s per cell, variants alternated within each round.`);
   lines.push(`Command: \`${r.command}\` (${r.elapsedSeconds} s).`);
   if (r.loadAverage) lines.push(`Load average (1/5/15 min) at the start ${r.loadAverage.start.map(f2).join(' / ')}, at the end ${r.loadAverage.end.map(f2).join(' / ')} (the run itself adds about 2).`);

@@ -2,7 +2,11 @@
 /**
  * One benchmarked server: `node bench/http/server.js <framework> <variant> [port]`.
  *   framework  express | koa | fastify
- *   variant    bare | tracewire | tracewire-unsampled | tracewire-otlp | opentelemetry | context-only | read-floor
+ *   variant    bare | tracewire | tracewire-unsampled | tracewire-otlp | tracewire-metrics |
+ *              tracewire-unsampled-metrics | opentelemetry | context-only | read-floor
+ *              (tracewire-metrics, tracewire-unsampled-metrics: tracewire, sampled or not, with
+ *              @tracewire/metrics observing the tracer, its Prometheus endpoint on a free port, never
+ *              scraped: the per-request cost of metrics)
  *              (tracewire-otlp: tracewire with @tracewire/otlp's OTLPTraceExporter posting protobuf to
  *              a receiver in another process, otlp-receiver.js, instead of the discarding exporter)
  *              (context-only: bare plus `AsyncLocalStorage.run` per request; read-floor: bare plus
@@ -15,7 +19,7 @@
  * this process's own counters without sharing its CPU:
  *   GET /__bench/reset   start a measuring window: CPU time, requests served, wall clock
  *   GET /__bench/read    the window so far: cpu µs (user+system), requests, wall ms, GC count and
- *                        pause ms, memory
+ *                        pause ms (all, and mark-compact alone), memory
  *   GET /__bench/stats   memory, `tracer.stats()` (OpenTelemetry: spans exported); `?flush=1` flushes
  *                        the tracer's queue first,
  *                        `?gc=1` a full GC (node --expose-gc) before memory is read
@@ -25,7 +29,7 @@
  */
 const [framework, variant, portArg] = process.argv.slice(2);
 const FRAMEWORKS = ['express', 'koa', 'fastify'];
-const VARIANTS = ['bare', 'tracewire', 'tracewire-unsampled', 'tracewire-otlp', 'opentelemetry', 'context-only', 'read-floor'];
+const VARIANTS = ['bare', 'tracewire', 'tracewire-unsampled', 'tracewire-otlp', 'tracewire-metrics', 'tracewire-unsampled-metrics', 'opentelemetry', 'context-only', 'read-floor'];
 if (!FRAMEWORKS.includes(framework) || !VARIANTS.includes(variant)) {
   console.error(`usage: node bench/http/server.js <${FRAMEWORKS.join('|')}> <${VARIANTS.join('|')}> [port]`);
   process.exit(2);
@@ -35,7 +39,7 @@ if (!FRAMEWORKS.includes(framework) || !VARIANTS.includes(variant)) {
 const otel = variant === 'opentelemetry' ? require('./otel').setupOpenTelemetry(framework) : undefined;
 
 const http = require('node:http');
-const { PerformanceObserver } = require('node:perf_hooks');
+const { PerformanceObserver, constants } = require('node:perf_hooks');
 const { listen } = require('./app');
 
 /** Starts otlp-receiver.js in its own process (on core 1, beside the load generator, when pinned). */
@@ -54,27 +58,35 @@ function startOtlpReceiver() {
 
 // tracewire-otlp builds its tracer in main(), once its receiver listens.
 let tracer;
-if (variant === 'tracewire' || variant === 'tracewire-unsampled') {
+if (variant === 'tracewire' || variant === 'tracewire-unsampled' || variant === 'tracewire-metrics' || variant === 'tracewire-unsampled-metrics') {
   const { createTracer } = require('@tracewire/core');
   tracer = createTracer({
     serviceName: `bench-${framework}`,
     // 1: every request recorded; 0: none recorded, context still propagated (parent-based ratio).
-    sampler: variant === 'tracewire' ? 1 : 0,
+    sampler: variant === 'tracewire' || variant === 'tracewire-metrics' ? 1 : 0,
     // Receives every batch and drops it: the pipeline (default batching) runs, the network doesn't.
     exporters: [{ name: 'discard', export: () => Promise.resolve() }],
   });
+  // Every request and served LLM stream recorded (RED and gen_ai.server.*); nothing scrapes it.
+  if (variant.endsWith('-metrics')) require('@tracewire/metrics').createMetrics({ tracer, exporters: ['prometheus'], prometheus: { port: 0 } });
 }
 
 let served = 0;
 // Garbage collections (count and pause time), the main cost of allocation per request.
-const gc = { count: 0, ms: 0 };
+const gc = { count: 0, ms: 0, major: 0, majorMs: 0 };
 new PerformanceObserver((list) => {
   for (const e of list.getEntries()) {
     gc.count++;
     gc.ms += e.duration;
+    // Mark-compact (and its incremental steps) against scavenges: what is promoted costs the former.
+    const kind = e.detail ? e.detail.kind : e.kind;
+    if (kind === constants.NODE_PERFORMANCE_GC_MAJOR || kind === constants.NODE_PERFORMANCE_GC_INCREMENTAL) {
+      gc.major++;
+      gc.majorMs += e.duration;
+    }
   }
 }).observe({ entryTypes: ['gc'] });
-let window = { cpu: process.cpuUsage(), hr: process.hrtime.bigint(), served: 0, gcCount: 0, gcMs: 0 };
+let window = { cpu: process.cpuUsage(), hr: process.hrtime.bigint(), served: 0, gcCount: 0, gcMs: 0, gcMajor: 0, gcMajorMs: 0 };
 
 function memory() {
   const m = process.memoryUsage();
@@ -97,7 +109,7 @@ async function onControl(req, res) {
   let body;
   switch (url.pathname) {
     case '/__bench/reset':
-      window = { cpu: process.cpuUsage(), hr: process.hrtime.bigint(), served, gcCount: gc.count, gcMs: gc.ms };
+      window = { cpu: process.cpuUsage(), hr: process.hrtime.bigint(), served, gcCount: gc.count, gcMs: gc.ms, gcMajor: gc.major, gcMajorMs: gc.majorMs };
       body = { ok: true };
       break;
     case '/__bench/read': {
@@ -110,6 +122,8 @@ async function onControl(req, res) {
         wallMs: Number(process.hrtime.bigint() - window.hr) / 1e6,
         gcCount: gc.count - window.gcCount,
         gcMs: gc.ms - window.gcMs,
+        gcMajorCount: gc.major - window.gcMajor,
+        gcMajorMs: gc.majorMs - window.gcMajorMs,
         memory: memory(),
       };
       break;

@@ -2,7 +2,7 @@
 /* global AbortController */
 /**
  * Tracewire's demo: a small LLM app of three services on loopback, each its own process with its
- * own tracer, all exporting over OTLP/HTTP to a local trace viewer.
+ * own tracer, all exporting traces and metrics over OTLP/HTTP to a local trace viewer.
  *
  *   client ──► gateway (Express) ──► chat (Fastify, openai / @anthropic-ai/sdk with tracedFetch)
  *                                        └──► mock-llm (Koa: OpenAI- and Anthropic-compatible, streaming)
@@ -13,7 +13,8 @@
  * Run: pnpm demo   (or: pnpm build && node examples/demo/index.js)
  * Environment: VIEWER_PORT (default 4318, the OTLP/HTTP port; any free port when it is taken),
  * DEMO_DURATION (seconds, then exit; default: until Ctrl-C), MOCK_LLM_ERROR_RATE (default 0.05),
- * DEMO_QUIET=1 (no line per request).
+ * DEMO_QUIET=1 (no line per request), DEMO_SAMPLE_RATIO (the traces the gateway keeps, default 1:
+ * with 0.1 the viewer holds a tenth of the traces while its metrics panel still counts every request).
  */
 const { fork } = require('node:child_process');
 const { join } = require('node:path');
@@ -103,9 +104,10 @@ async function main() {
   process.once('SIGTERM', () => stop(0));
 
   try {
-    const mockUrl = await startService('mock-llm', { TRACES_URL: tracesUrl }, children);
-    const chatUrl = await startService('chat', { TRACES_URL: tracesUrl, UPSTREAM_URL: mockUrl }, children);
-    const gatewayUrl = await startService('gateway', { TRACES_URL: tracesUrl, UPSTREAM_URL: chatUrl }, children);
+    const otlp = { TRACES_URL: tracesUrl, METRICS_URL: `${viewer.url}/v1/metrics` };
+    const mockUrl = await startService('mock-llm', otlp, children);
+    const chatUrl = await startService('chat', { ...otlp, UPSTREAM_URL: mockUrl }, children);
+    const gatewayUrl = await startService('gateway', { ...otlp, UPSTREAM_URL: chatUrl }, children);
 
     log(`viewer: ${viewer.url}`);
     log(`gateway: ${gatewayUrl}  (try: curl -N ${gatewayUrl}/api/chat -H 'content-type: application/json' -d '{"message":"hello"}')`);

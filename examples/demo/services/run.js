@@ -1,18 +1,23 @@
 'use strict';
 /**
  * Runs one demo service as its own process: `node run.js <gateway|chat|mock-llm>`, configured by
- * the environment the demo passes (UPSTREAM_URL, TRACES_URL). Each process has its own tracer,
- * named after the service, exporting over OTLP/HTTP (protobuf) to the viewer, as a real deployment
+ * the environment the demo passes (UPSTREAM_URL, TRACES_URL, METRICS_URL, DEMO_SAMPLE_RATIO). Each
+ * process has its own tracer, named after the service, exporting traces and metrics (every request,
+ * sampled or not: @tracewire/metrics) over OTLP/HTTP (protobuf) to the viewer, as a real deployment
  * exports to a collector. Tells its parent its URL over IPC; stops cleanly on a "shutdown"
  * message, SIGINT or SIGTERM, after delivering the traces it still holds.
  */
 const http = require('node:http');
 const { createTracer, setGlobalTracer } = require('@tracewire/core');
 const { OTLPTraceExporter } = require('@tracewire/otlp');
+const { createMetrics } = require('@tracewire/metrics');
 
 const name = process.argv[2];
 const upstream = process.env.UPSTREAM_URL;
 const tracesUrl = process.env.TRACES_URL;
+const metricsUrl = process.env.METRICS_URL;
+// The gateway decides for the whole trace (the others follow its sampled flag).
+const ratio = name === 'gateway' && process.env.DEMO_SAMPLE_RATIO !== undefined ? Number(process.env.DEMO_SAMPLE_RATIO) : 1;
 
 async function main() {
   if (!tracesUrl) throw new Error('TRACES_URL is not set (the viewer\'s /v1/traces)');
@@ -25,7 +30,10 @@ async function main() {
     batch: { scheduledDelayMillis: 200 },
     // The chat service owns the prompts: it records them, so the viewer shows the conversation.
     captureContent: name === 'chat',
+    sampler: Number.isFinite(ratio) && ratio >= 0 && ratio <= 1 ? ratio : 1,
   });
+  // Every request, call and LLM stream, sampled or not, every 2 s to the viewer's metrics panel.
+  const metrics = metricsUrl ? createMetrics({ tracer, exporters: ['otlp'], otlp: { url: metricsUrl }, exportIntervalMillis: 2000 }) : undefined;
   // One service per process: its tracer is the process's, so tracedFetch and withSpan use it.
   setGlobalTracer(tracer);
 
@@ -66,7 +74,7 @@ async function main() {
         resolve();
       }, 1500).unref();
     });
-    await tracer.shutdown(3000);
+    await Promise.all([tracer.shutdown(3000), metrics?.shutdown()]);
     process.exit(0);
   };
   process.on('message', (m) => m === 'shutdown' && stop());

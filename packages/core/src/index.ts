@@ -42,7 +42,7 @@ export { warnOnce, logThrottled } from './diag/warn';
 
 /** Observers of every request, tracedFetch call and LLM call, sampled or not (what @tracewire/metrics uses). */
 export type { TracerObserver, ObserverSet, ServerRequestOutcome, ClientRequestOutcome, LLMCallOutcome } from './observe';
-export { createTracer, recordError } from './tracer/tracer';
+export { createTracer, recordError, tracerOwning } from './tracer/tracer';
 export type { Tracer } from './tracer/tracer';
 export { getTracer, setGlobalTracer, withSpan, startSpan, activeSpan, traceLogFields } from './tracer/global';
 export { suppressTracing, isTracingSuppressed } from './context/storage';

@@ -145,3 +145,45 @@ export function parsePeer(peer: unknown): { address: string; port: number | unde
   const port = portOf(peer.slice(colon + 1));
   return port === undefined ? { address: peer, port: undefined } : { address: peer.slice(0, colon), port };
 }
+
+/** Caches of what is parsed per call from strings that repeat (method paths, peers), bounded. */
+const CACHE_MAX = 1024;
+const METHODS = new Map<string, string>();
+const PEERS = new Map<string, { address: string; port: number | undefined } | undefined>();
+
+/** `methodOf`, remembered per path. */
+export function cachedMethodOf(path: unknown): string {
+  if (typeof path !== 'string') return '_OTHER';
+  let m = METHODS.get(path);
+  if (m === undefined) {
+    m = methodOf(path);
+    if (METHODS.size >= CACHE_MAX) METHODS.clear();
+    METHODS.set(path, m);
+  }
+  return m;
+}
+
+/** `parsePeer`, remembered per peer string (shared: treat the result as read-only). */
+export function cachedPeer(peer: unknown): { address: string; port: number | undefined } | undefined {
+  if (typeof peer !== 'string') return undefined;
+  let p = PEERS.get(peer);
+  if (p === undefined && !PEERS.has(peer)) {
+    p = parsePeer(peer);
+    if (PEERS.size >= CACHE_MAX) PEERS.clear();
+    PEERS.set(peer, p);
+  }
+  return p;
+}
+
+const HOSTS = new Map<string, [string, number | undefined]>();
+
+/** `splitHostPort`, remembered per string (shared: treat the result as read-only). */
+export function cachedHostPort(s: string): [string, number | undefined] {
+  let h = HOSTS.get(s);
+  if (h === undefined) {
+    h = splitHostPort(s);
+    if (HOSTS.size >= CACHE_MAX) HOSTS.clear();
+    HOSTS.set(s, h);
+  }
+  return h;
+}

@@ -5,14 +5,13 @@
  * for every ending: the server's status, the client's own cancel (CANCELLED), its deadline
  * (DEADLINE_EXCEEDED), a connection that failed (UNAVAILABLE).
  */
-import { AsyncResource } from 'node:async_hooks';
 import type { Interceptor, InterceptorOptions, Listener, Metadata, NextCall, Requester, StatusObject } from '@grpc/grpc-js';
 
 /** What `nextCall()` returns (grpc-js does not export the interface by name). */
 type NextCallResult = ReturnType<NextCall>;
-import { activeSpan, getBaggage, injectContext, isTracingSuppressed } from '@tracewire/core';
-import type { Attributes, Span, SpanContext, Tracer } from '@tracewire/core';
-import { OK, callType, methodOf, parsePeer, parseTarget, statusName } from './attributes';
+import { activeSpan, getBaggage, injectContext, isTracingSuppressed, readContext, runWithContext } from '@tracewire/core';
+import type { Attributes, ContextState, Span, SpanContext, Tracer } from '@tracewire/core';
+import { OK, callType, cachedMethodOf, cachedPeer, parseTarget, statusName } from './attributes';
 import { captureMetadata, metadataHas, metadataSetter } from './metadata';
 import { callHook, compileOptions, internalError, spanNameOf } from './options';
 import type { GrpcCallInfo, GrpcClientTracingOptions, Settings } from './options';
@@ -81,7 +80,7 @@ function inject(tracer: Tracer, md: Metadata, span: Span | undefined): void {
       injectContext(md, span, metadataSetter);
       return;
     }
-    propagation.inject(md, validContext(span), getBaggage(), metadataSetter, (key) => metadataHas(md, key));
+    propagation.inject(md, validContext(span), getBaggage(), metadataSetter, metadataHas.bind(null, md));
   } catch {
     // Propagation is best effort: the call goes out without it rather than fail.
   }
@@ -103,7 +102,7 @@ function finish(settings: Settings, state: ClientCall, status: StatusObject): vo
     attrs['tracewire.rpc.messages.sent'] = state.sent;
     attrs['tracewire.rpc.messages.received'] = state.received;
     if (settings.responseMetadata.length > 0) captureMetadata(status.metadata, settings.responseMetadata, 'rpc.response.metadata.', attrs);
-    const peer = state.call !== undefined ? parsePeer(state.call.getPeer()) : undefined;
+    const peer = state.call !== undefined ? cachedPeer(state.call.getPeer()) : undefined;
     if (peer !== undefined) {
       attrs['network.peer.address'] = peer.address;
       if (peer.port !== undefined) attrs['network.peer.port'] = peer.port;
@@ -141,9 +140,24 @@ function begin(settings: Settings, state: ClientCall, metadata: Metadata): void 
   if (settings.onRequest && span.isRecording()) callHook('client', 'onRequest', () => settings.onRequest!(span, state.info()));
 }
 
+/** Scratch for reading the context an event arrives in (read and compared at once, never kept). */
+const HERE: ContextState = { span: undefined, baggage: undefined, suppressed: false, attachment: undefined };
+
+/**
+ * Runs `next(value)` in the caller's context. The response arrives on a stream that may have been
+ * opened in another call's context (the connection's), so the caller's is restored, but only when
+ * it differs from the one the event arrived in (an AsyncResource per call cost more than this).
+ */
+function inCaller<T>(caller: ContextState | undefined, next: (value: T) => void, value: T): void {
+  if (caller === undefined) return next(value);
+  const here = readContext(HERE);
+  if (here.span === caller.span && here.baggage === caller.baggage && here.suppressed === caller.suppressed && here.attachment === caller.attachment) return next(value);
+  runWithContext(caller, () => next(value));
+}
+
 /** The interceptor's side of one call: the span, propagation, counts, metadata, the final status. */
-function requester(settings: Settings, state: ClientCall): Requester {
-  let caller: AsyncResource | undefined;
+function requester(settings: Settings, state: ClientCall, streamingRequest: boolean): Requester {
+  let caller: ContextState | undefined;
   const listener: Listener = {
     onReceiveMetadata(md, next) {
       if (settings.responseMetadata.length > 0 && state.span !== undefined && state.span.isRecording()) {
@@ -154,28 +168,24 @@ function requester(settings: Settings, state: ClientCall): Requester {
           internalError('client', err);
         }
       }
-      if (caller === undefined) next(md);
-      else caller.runInAsyncScope(next, null, md);
+      inCaller(caller, next, md);
     },
     onReceiveMessage(message, next) {
       state.received++;
-      if (caller === undefined) next(message);
-      else caller.runInAsyncScope(next, null, message);
+      inCaller(caller, next, message);
     },
     onReceiveStatus(status, next) {
       finish(settings, state, status);
-      if (caller === undefined) next(status);
-      else caller.runInAsyncScope(next, null, status);
+      inCaller(caller, next, status);
     },
   };
-  return {
+  const r: Requester = {
     start(metadata, _listener, next) {
       let md = metadata;
       try {
         state.metadata = metadata;
-        // The caller's context, for the callbacks: the response arrives on a stream that may have
-        // been opened by another call's context (the connection's), so it is restored explicitly.
-        caller = new AsyncResource('tracewire.grpc.client');
+        // The caller's context, for the callbacks and stream events.
+        caller = readContext({ span: undefined, baggage: undefined, suppressed: false, attachment: undefined });
         begin(settings, state, metadata);
         // A copy: the application may reuse one Metadata for concurrent calls, and grpc-js reads
         // it only when the stream opens, so writing ours into theirs would mix the calls' contexts.
@@ -186,11 +196,15 @@ function requester(settings: Settings, state: ClientCall): Requester {
       }
       next(md, listener);
     },
-    sendMessage(message, next) {
+  };
+  // A unary or server-streaming request is one message, sent by grpc-js right after start.
+  if (streamingRequest) {
+    r.sendMessage = (message, next) => {
       state.sent++;
       next(message);
-    },
-  };
+    };
+  } else state.sent = 1;
+  return r;
 }
 
 /** Creates the interceptor for `new Client(address, credentials, { interceptors: [clientInterceptor()] })`. */
@@ -206,7 +220,7 @@ export function clientInterceptor(options?: GrpcClientTracingOptions): Intercept
     try {
       const def = callOptions.method_definition;
       const path = def.path;
-      const method = methodOf(path);
+      const method = cachedMethodOf(path);
       let info: GrpcCallInfo | undefined;
       state = {
         path,
@@ -226,7 +240,7 @@ export function clientInterceptor(options?: GrpcClientTracingOptions): Intercept
       internalError('client', err);
       return new InterceptingCall(next);
     }
-    const call = new InterceptingCall(next, requester(settings, state));
+    const call = new InterceptingCall(next, requester(settings, state, callOptions.method_definition.requestStream === true));
     state.call = call;
     return call;
   };

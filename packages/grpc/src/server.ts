@@ -8,15 +8,15 @@
  * the connection dropped, the deadline passed and grpc-js answered DEADLINE_EXCEEDED itself), so
  * the end is read there, with the status the handler sent if one went through this interceptor.
  */
-import type { Metadata, ServerInterceptingCallInterface, ServerInterceptor, ServerListener, ServerMethodDefinition, StatusObject } from '@grpc/grpc-js';
+import type { Metadata, ServerInterceptingCallInterface, ServerInterceptor, ServerListener, Responder, ServerMethodDefinition, StatusObject } from '@grpc/grpc-js';
 import type { Attributes } from '@tracewire/core';
-import { CANCELLED, DEADLINE_EXCEEDED, callType, isServerError, methodOf, parsePeer, splitHostPort, statusName } from './attributes';
+import { CANCELLED, DEADLINE_EXCEEDED, cachedHostPort, cachedMethodOf, cachedPeer, callType, isServerError, statusName } from './attributes';
 import { captureMetadata } from './metadata';
 import { callHook, compileOptions, internalError, spanNameOf } from './options';
 import type { GrpcCallInfo, GrpcTracingOptions, Settings } from './options';
 import { loadGrpc } from './grpc';
-import { startServerCallSpan } from './server-span';
-import type { ServerCallSpan } from './server-span';
+import { endServerCallSpan, serverSpans, startServerCallSpan } from './server-span';
+import type { ServerSpan, ServerSpans } from '@tracewire/core';
 
 type PartialStatus = Pick<StatusObject, 'code' | 'details'> & { metadata?: Metadata | null };
 
@@ -25,7 +25,7 @@ interface ServerCall {
   readonly path: string;
   readonly method: string;
   readonly info: () => GrpcCallInfo;
-  handle: ServerCallSpan | undefined;
+  handle: ServerSpan | undefined;
   metadata: Metadata | undefined;
   status: PartialStatus | undefined;
   responseAttributes: Attributes | undefined;
@@ -59,7 +59,7 @@ function requestAttributes(settings: Settings, state: ServerCall, call: ServerIn
   const c = call as ServerInterceptingCallInterface & { getHost?: () => string; getConnectionInfo?: () => { remoteAddress?: string; remotePort?: number } };
   const host = typeof c.getHost === 'function' ? c.getHost() : undefined;
   if (typeof host === 'string' && host !== '') {
-    const [address, port] = splitHostPort(host);
+    const [address, port] = cachedHostPort(host);
     attrs['server.address'] = address;
     if (port !== undefined) attrs['server.port'] = port;
   }
@@ -68,7 +68,7 @@ function requestAttributes(settings: Settings, state: ServerCall, call: ServerIn
     attrs['network.peer.address'] = conn.remoteAddress;
     if (typeof conn.remotePort === 'number') attrs['network.peer.port'] = conn.remotePort;
   } else {
-    const peer = parsePeer(call.getPeer());
+    const peer = cachedPeer(call.getPeer());
     if (peer !== undefined) {
       attrs['network.peer.address'] = peer.address;
       if (peer.port !== undefined) attrs['network.peer.port'] = peer.port;
@@ -78,14 +78,14 @@ function requestAttributes(settings: Settings, state: ServerCall, call: ServerIn
   return attrs;
 }
 
-function begin(settings: Settings, state: ServerCall, call: ServerInterceptingCallInterface, metadata: Metadata): void {
+function begin(settings: Settings, layer: ServerSpans, state: ServerCall, call: ServerInterceptingCallInterface, metadata: Metadata): void {
   state.metadata = metadata;
-  if (settings.ignore !== undefined && settings.ignore(state.path, state.info)) return;
-  const tracer = settings.tracer();
-  const name = settings.spanName === undefined && state.method !== '_OTHER' ? state.method : spanNameOf(settings, state.method, state.info);
-  const handle = startServerCallSpan(tracer, name, metadata, requestAttributes(settings, state, call, metadata));
+  // Ignored: no span, but the caller's context still flows to the handler's outgoing calls.
+  const ignore = settings.ignore !== undefined && settings.ignore(state.path, state.info);
+  const name = ignore || (settings.spanName === undefined && state.method !== '_OTHER') ? state.method : spanNameOf(settings, state.method, state.info);
+  const handle = startServerCallSpan(layer, name, metadata, () => requestAttributes(settings, state, call, metadata), ignore);
   state.handle = handle;
-  if (settings.onRequest && handle.recording) callHook('server', 'onRequest', () => settings.onRequest!(handle.span, state.info()));
+  if (handle !== undefined && settings.onRequest && handle.recording) callHook('server', 'onRequest', () => settings.onRequest!(handle.span, state.info()));
 }
 
 /** Ends the span: on the status the handler sent, or as cancelled / past its deadline. */
@@ -95,7 +95,7 @@ function finish(settings: Settings, state: ServerCall, call: ServerInterceptingC
   const handle = state.handle;
   if (handle === undefined) return;
   if (!handle.recording) {
-    handle.end({});
+    endServerCallSpan(handle, {});
     return;
   }
   let error: { type: string; message: string } | undefined;
@@ -118,33 +118,28 @@ function finish(settings: Settings, state: ServerCall, call: ServerInterceptingC
     if (settings.responseMetadata.length > 0 && status.metadata) captureMetadata(status.metadata, settings.responseMetadata, 'rpc.response.metadata.', attrs);
     if (settings.onResponse) {
       const s = status;
-      const span = handle.span;
-      // Set first, so the hook sees (and may change) what the span will end with.
-      span.setAttributes(attrs);
-      if (error !== undefined) {
-        span.setAttribute('error.type', error.type);
-        span.setStatus({ code: 'error', message: error.message });
-      }
-      callHook('server', 'onResponse', () => settings.onResponse!(span, { ...state.info(), status: { code: s.code, name: statusName(s.code), details: s.details } }));
-      handle.end({});
+      const info = state.info();
+      endServerCallSpan(handle, attrs, error, (span) => settings.onResponse!(span, { ...info, status: { code: s.code, name: statusName(s.code), details: s.details } }));
       return;
     }
   } catch (err) {
     internalError('server', err);
   }
-  handle.end(attrs, error);
+  endServerCallSpan(handle, attrs, error);
 }
 
 /** Creates the interceptor for `new Server({ interceptors: [serverInterceptor()] })` (grpc-js 1.10+). */
 export function serverInterceptor(options?: GrpcTracingOptions): ServerInterceptor {
   const settings = compileOptions(options, 'server');
   const { ServerInterceptingCall } = loadGrpc();
+  const layer = serverSpans(options && options.tracer);
+  const captureResponse = settings.responseMetadata.length > 0;
 
   return function tracewireServerInterceptor(methodDescriptor: ServerMethodDefinition<any, any>, call: ServerInterceptingCallInterface) {
     let state: ServerCall;
     try {
       const path = methodDescriptor.path;
-      const method = methodOf(path);
+      const method = cachedMethodOf(path);
       let info: GrpcCallInfo | undefined;
       state = {
         path,
@@ -162,25 +157,31 @@ export function serverInterceptor(options?: GrpcTracingOptions): ServerIntercept
       internalError('server', err);
       return new ServerInterceptingCall(call);
     }
-    // Each event the handler sees goes on in the span's context.
+    // Each event the handler sees goes on in the span's context. A unary or server-streaming
+    // handler is called by grpc-js at half-close (1.10 to 1.14): its metadata and single message
+    // carry no code of the app's, so only the half-close is run in the span there.
+    const streamingRequest = methodDescriptor.requestStream === true;
     const listener: ServerListener = {
       onReceiveMetadata(metadata, next) {
         try {
-          begin(settings, state, call, metadata);
+          begin(settings, layer, state, call, metadata);
         } catch (err) {
           internalError('server', err);
         }
-        if (state.handle === undefined) next(metadata);
-        else state.handle.run(next, metadata);
+        const handle = state.handle;
+        if (handle === undefined || !streamingRequest) next(metadata);
+        else handle.run(() => next(metadata));
       },
       onReceiveMessage(message, next) {
         state.received++;
-        if (state.handle === undefined) next(message);
-        else state.handle.run(next, message);
+        const handle = state.handle;
+        if (handle === undefined || !streamingRequest) next(message);
+        else handle.run(() => next(message));
       },
       onReceiveHalfClose(next) {
-        if (state.handle === undefined) next();
-        else state.handle.run(next);
+        const handle = state.handle;
+        if (handle === undefined) next();
+        else handle.run(next);
       },
       onCancel() {
         try {
@@ -190,20 +191,9 @@ export function serverInterceptor(options?: GrpcTracingOptions): ServerIntercept
         }
       },
     };
-    return new ServerInterceptingCall(call, {
+    const responder: Responder = {
       start(next) {
         next(listener);
-      },
-      sendMetadata(metadata, next) {
-        if (settings.responseMetadata.length > 0 && state.handle !== undefined && state.handle.recording) {
-          try {
-            const attrs: Attributes = {};
-            if (captureMetadata(metadata, settings.responseMetadata, 'rpc.response.metadata.', attrs) > 0) state.responseAttributes = attrs;
-          } catch (err) {
-            internalError('server', err);
-          }
-        }
-        next(metadata);
       },
       sendMessage(message, next) {
         state.sent++;
@@ -214,6 +204,21 @@ export function serverInterceptor(options?: GrpcTracingOptions): ServerIntercept
         if (state.status === undefined && !state.ended) state.status = { code: status.code, details: status.details ?? '', metadata: status.metadata };
         next(status);
       },
-    });
+    };
+    // Response metadata is only read when some of it is to be recorded.
+    if (captureResponse) {
+      responder.sendMetadata = (metadata, next) => {
+        if (state.handle !== undefined && state.handle.recording) {
+          try {
+            const attrs: Attributes = {};
+            if (captureMetadata(metadata, settings.responseMetadata, 'rpc.response.metadata.', attrs) > 0) state.responseAttributes = attrs;
+          } catch (err) {
+            internalError('server', err);
+          }
+        }
+        next(metadata);
+      };
+    }
+    return new ServerInterceptingCall(call, responder);
   };
 }

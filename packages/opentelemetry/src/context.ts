@@ -33,18 +33,25 @@ interface State extends ContextState {
  * The contexts the bridge makes: immutable, the span in a field of its own (the key read most),
  * other keys in a small map shared until one changes; the Tracewire state is worked out once.
  */
-export class BridgeContext implements otel.Context {
-  /** The Tracewire state of this context, once asked for. */
+export class BridgeContext implements otel.Context, State {
+  /** The Tracewire state of this context, once asked for (often the context itself: see below). */
   state: State | undefined = undefined;
+  // The context as its own Tracewire state (`state === this`), so the context a span makes active
+  // is one object: set by withSpanValue, read by runWithContext and readContext's callers.
+  span: Span | undefined = undefined;
+  baggage: Baggage | undefined = undefined;
+  suppressed = false;
+  readonly attachment: otel.Context = this;
 
   constructor(
-    readonly span: unknown,
+    /** The OpenTelemetry span of this context (the key read most). */
+    readonly otelSpan: unknown,
     /** Every key but the span's. */
     readonly values: ReadonlyMap<symbol, unknown> | undefined,
   ) {}
 
   getValue(key: symbol): unknown {
-    if (key === SPAN_KEY) return this.span;
+    if (key === SPAN_KEY) return this.otelSpan;
     return this.values === undefined ? undefined : this.values.get(key);
   }
 
@@ -52,23 +59,38 @@ export class BridgeContext implements otel.Context {
     if (key === SPAN_KEY) return new BridgeContext(value, this.values);
     const values = new Map(this.values);
     values.set(key, value);
-    return new BridgeContext(this.span, values);
+    return new BridgeContext(this.otelSpan, values);
   }
 
   deleteValue(key: symbol): otel.Context {
-    if (key === SPAN_KEY) return this.span === undefined ? this : new BridgeContext(undefined, this.values);
+    if (key === SPAN_KEY) return this.otelSpan === undefined ? this : new BridgeContext(undefined, this.values);
     if (this.values === undefined || !this.values.has(key)) return this;
     const values = new Map(this.values);
     values.delete(key);
-    return new BridgeContext(this.span, values.size > 0 ? values : undefined);
+    return new BridgeContext(this.otelSpan, values.size > 0 ? values : undefined);
   }
 }
 
 /** `ctx` with `span` as its span, cheaply for the bridge's own contexts. */
 export function withSpanValue(ctx: otel.Context, span: otel.Span): otel.Context {
-  if (ctx instanceof BridgeContext) return new BridgeContext(span, ctx.values);
-  if (ctx === ROOT_CONTEXT) return new BridgeContext(span, undefined);
-  return ctx.setValue(SPAN_KEY, span);
+  let parent: State | undefined;
+  let values: ReadonlyMap<symbol, unknown> | undefined;
+  if (ctx instanceof BridgeContext) {
+    parent = ctx.state;
+    values = ctx.values;
+  } else if (ctx === ROOT_CONTEXT) {
+    parent = ROOT_STATE;
+  } else {
+    return ctx.setValue(SPAN_KEY, span);
+  }
+  const out = new BridgeContext(span, values);
+  // The state follows from the parent's (when known and not suppressed): only the span changes.
+  if (parent !== undefined && !parent.suppressed) {
+    out.span = tracewireSpanOf(span);
+    out.baggage = parent.baggage;
+    out.state = out;
+  }
+  return out;
 }
 
 const foreign = new WeakMap<otel.Span, ForeignSpan>();
@@ -162,13 +184,22 @@ export class TracewireContextManager implements otel.ContextManager {
     } else {
       ctx = s.span !== undefined ? withSpanValue(ctx, otelSpanOf(s.span)) : ctx.deleteValue(SPAN_KEY);
       ctx = s.baggage !== undefined ? ctx.setValue(BAGGAGE_KEY, otelBaggageOf(s.baggage)) : ctx.deleteValue(BAGGAGE_KEY);
-      if (ctx instanceof BridgeContext) ctx.state = { span: s.span, baggage: s.baggage, suppressed: false, attachment: ctx };
+      if (ctx instanceof BridgeContext) {
+        ctx.span = s.span;
+        ctx.baggage = s.baggage;
+        ctx.state = ctx;
+      }
       this.lastBase = att;
       this.lastSpan = s.span;
       this.lastBaggage = s.baggage;
       this.lastCtx = ctx;
     }
     return ctx;
+  }
+
+  /** `with(context, fn)` for the bridge's own callers: no arguments to pass on. */
+  run<T>(context: otel.Context, fn: () => T): T {
+    return this.enabled ? runWithContext(stateOf(context), fn) : fn();
   }
 
   with<A extends unknown[], F extends (...args: A) => ReturnType<F>>(context: otel.Context, fn: F, thisArg?: ThisParameterType<F>, ...args: A): ReturnType<F> {

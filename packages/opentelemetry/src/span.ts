@@ -7,7 +7,9 @@
 import { performance } from 'node:perf_hooks';
 import { SpanStatusCode, createTraceState } from '@opentelemetry/api';
 import type * as otel from '@opentelemetry/api';
+import { tracerOwning } from '@tracewire/core';
 import type { AttributeValue, AttributesInput, Link, Span, SpanContext, SpanKind, SpanStatus } from '@tracewire/core';
+import { hasContent, isContentKey, withoutContent } from './content';
 
 const ORIGIN = performance.timeOrigin;
 
@@ -72,7 +74,27 @@ export class BridgeSpan implements otel.Span {
   constructor(
     /** The Tracewire span underneath: recording, non-recording (unsampled) or the invalid span (suppressed). */
     readonly tw: Span,
+    /**
+     * Whether LLM content attributes are kept (the owning tracer's `captureContent`); undefined:
+     * not asked yet, looked up the first time a content attribute is set.
+     */
+    private content: boolean | undefined = undefined,
   ) {}
+
+  /** The `captureContent` of the tracer owning this span (false for a span that records nothing). */
+  private keepsContent(): boolean {
+    let c = this.content;
+    if (c === undefined) {
+      const t = tracerOwning(this.tw);
+      c = this.content = t !== undefined && t.config.captureContent === true;
+    }
+    return c;
+  }
+
+  /** `attributes` as they may be recorded: without LLM content unless `captureContent` is on. */
+  private allowed(attributes: AttributesInput): AttributesInput {
+    return attributes !== null && typeof attributes === 'object' && hasContent(attributes) && !this.keepsContent() ? withoutContent(attributes) : attributes;
+  }
 
   spanContext(): otel.SpanContext {
     let ctx = this.ctx;
@@ -84,18 +106,19 @@ export class BridgeSpan implements otel.Span {
   }
 
   setAttribute(key: string, value: otel.SpanAttributeValue): this {
+    if (typeof key === 'string' && isContentKey(key) && !this.keepsContent()) return this;
     this.tw.setAttribute(key, value as AttributeValue);
     return this;
   }
 
   setAttributes(attributes: otel.SpanAttributes): this {
-    this.tw.setAttributes(attributes as AttributesInput);
+    this.tw.setAttributes(this.allowed(attributes as AttributesInput));
     return this;
   }
 
   addEvent(name: string, attributesOrStartTime?: otel.SpanAttributes | otel.TimeInput, startTime?: otel.TimeInput): this {
     if (isTimeInput(attributesOrStartTime)) this.tw.addEvent(name, undefined, toEpochMs(attributesOrStartTime));
-    else this.tw.addEvent(name, attributesOrStartTime as AttributesInput | undefined, toEpochMs(startTime));
+    else this.tw.addEvent(name, attributesOrStartTime === undefined ? undefined : this.allowed(attributesOrStartTime as AttributesInput), toEpochMs(startTime));
     return this;
   }
 

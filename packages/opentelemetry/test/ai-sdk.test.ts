@@ -77,42 +77,6 @@ const weather = tool({
   execute: async ({ city }) => ({ city, sky: 'sunny' }),
 });
 
-let tracer: Tracer;
-let exporter: ReturnType<typeof memoryTracer>['exporter'];
-let server: Listening;
-let unregister: () => void;
-const previous = getTracer();
-
-beforeAll(async () => {
-  ({ tracer, exporter } = memoryTracer());
-  setGlobalTracer(tracer);
-  unregister = registerOpenTelemetry();
-  const app = express();
-  app.use(tracingMiddleware());
-  app.get('/generate', async (_req, res) => {
-    const result = await generateText({
-      model: weatherModel(),
-      prompt: 'What is the weather in Lisbon?',
-      tools: { weather },
-      stopWhen: stepCountIs(3),
-      experimental_telemetry: { isEnabled: true, functionId: 'weather-answer' },
-    });
-    res.json({ text: result.text });
-  });
-  app.get('/stream', (_req, res) => {
-    const result = streamText({ model: streamingModel(), prompt: 'Say hello', experimental_telemetry: { isEnabled: true } });
-    result.pipeTextStreamToResponse(res);
-  });
-  server = await listen(http.createServer(app));
-});
-
-afterAll(async () => {
-  await server.close();
-  unregister();
-  setGlobalTracer(previous);
-  await tracer.shutdown();
-});
-
 function traceOf(route: string, traces: FinishedTrace[]): FinishedTrace {
   const t = traces.find((x) => x.spans.some((s) => s.spanId === x.rootSpanId && s.name === `GET ${route}`));
   if (!t) throw new Error(`no trace for ${route}: ${traces.map((x) => x.spans.map((s) => s.name).join(',')).join(' | ')}`);
@@ -120,7 +84,47 @@ function traceOf(route: string, traces: FinishedTrace[]): FinishedTrace {
 }
 const named = (spans: SpanData[], name: string) => spans.filter((s) => s.name === name);
 
-describe('the Vercel AI SDK through the bridge', () => {
+/** The content attributes the SDK records by default (recordInputs / recordOutputs). */
+const CONTENT = ['ai.prompt', 'ai.prompt.messages', 'ai.prompt.tools', 'ai.prompt.toolChoice', 'ai.response.text', 'ai.response.toolCalls', 'ai.toolCall.args', 'ai.toolCall.result'];
+const contentKeys = (spans: SpanData[]) => [...new Set(spans.flatMap((s) => Object.keys(s.attributes).filter((k) => k.startsWith('ai.prompt') || k.startsWith('ai.response.text') || k.startsWith('ai.response.toolCalls') || k.startsWith('ai.toolCall.a') || k.startsWith('ai.toolCall.r') || k.startsWith('gen_ai.input') || k.startsWith('gen_ai.output'))))].sort();
+
+describe.each([false, true])('the Vercel AI SDK through the bridge, captureContent %s', (capture) => {
+  let tracer: Tracer;
+  let exporter: ReturnType<typeof memoryTracer>['exporter'];
+  let server: Listening;
+  let unregister: () => void;
+  const previous = getTracer();
+
+  beforeAll(async () => {
+    ({ tracer, exporter } = memoryTracer({ captureContent: capture }));
+    setGlobalTracer(tracer);
+    unregister = registerOpenTelemetry();
+    const app = express();
+    app.use(tracingMiddleware());
+    app.get('/generate', async (_req, res) => {
+      const result = await generateText({
+        model: weatherModel(),
+        prompt: 'What is the weather in Lisbon?',
+        tools: { weather },
+        stopWhen: stepCountIs(3),
+        experimental_telemetry: { isEnabled: true, functionId: 'weather-answer' },
+      });
+      res.json({ text: result.text });
+    });
+    app.get('/stream', (_req, res) => {
+      const result = streamText({ model: streamingModel(), prompt: 'Say hello', experimental_telemetry: { isEnabled: true } });
+      result.pipeTextStreamToResponse(res);
+    });
+    server = await listen(http.createServer(app));
+  });
+
+  afterAll(async () => {
+    await server.close();
+    unregister();
+    setGlobalTracer(previous);
+    await tracer.shutdown();
+  });
+
   it('generateText with a tool: ai.generateText -> doGenerate, toolCall, doGenerate under the server span', async () => {
     exporter.reset();
     const res = await request(`${server.url}/generate`);
@@ -138,7 +142,6 @@ describe('the Vercel AI SDK through the bridge', () => {
       'ai.model.provider': 'mock-provider',
       'ai.operationId': 'ai.generateText',
       'ai.telemetry.functionId': 'weather-answer',
-      'ai.response.text': 'It is sunny in Lisbon.',
       'ai.usage.inputTokens': 54,
       'ai.usage.outputTokens': 15,
     });
@@ -157,7 +160,21 @@ describe('the Vercel AI SDK through the bridge', () => {
     const [toolCall] = named(t.spans, 'ai.toolCall');
     expect(toolCall.parentSpanId).toBe(gen.spanId);
     expect(toolCall.attributes).toMatchObject({ 'ai.toolCall.name': 'weather', 'ai.toolCall.id': 'call-1' });
-    expect(JSON.parse(toolCall.attributes['ai.toolCall.args'] as string)).toEqual({ city: 'Lisbon' });
+    if (capture) {
+      // Kept as the SDK recorded them.
+      expect(JSON.parse(toolCall.attributes['ai.toolCall.args'] as string)).toEqual({ city: 'Lisbon' });
+      expect(JSON.parse(toolCall.attributes['ai.toolCall.result'] as string)).toEqual({ city: 'Lisbon', sky: 'sunny' });
+      expect(gen.attributes['ai.response.text']).toBe('It is sunny in Lisbon.');
+      expect(JSON.parse(gen.attributes['ai.prompt'] as string)).toMatchObject({ prompt: 'What is the weather in Lisbon?' });
+      expect(calls[0].attributes['ai.prompt.messages']).toContain('What is the weather in Lisbon?');
+      expect(calls[0].attributes['ai.prompt.tools']).toEqual([expect.stringContaining('weather')]);
+      expect(calls[0].attributes['ai.response.toolCalls']).toContain('Lisbon');
+      expect(contentKeys(t.spans)).toEqual([...CONTENT].sort());
+    } else {
+      // Left out: no prompt, output, tool arguments or result anywhere in the trace.
+      expect(contentKeys(t.spans)).toEqual([]);
+      expect(JSON.stringify(t.spans)).not.toMatch(/Lisbon\?|sunny/);
+    }
     // In start order: the tool ran between the two model calls.
     expect(calls[0].endTime).toBeLessThanOrEqual(toolCall.startTime);
     expect(toolCall.endTime).toBeLessThanOrEqual(calls[1].startTime);
@@ -176,7 +193,15 @@ describe('the Vercel AI SDK through the bridge', () => {
     const [doStream] = named(t.spans, 'ai.streamText.doStream');
     expect(st.parentSpanId).toBe(root.spanId);
     expect(doStream.parentSpanId).toBe(st.spanId);
-    expect(st.attributes).toMatchObject({ 'ai.model.id': 'mock-stream-1', 'ai.response.text': 'Hello, world', 'ai.usage.inputTokens': 12, 'ai.usage.outputTokens': 3 });
+    expect(st.attributes).toMatchObject({ 'ai.model.id': 'mock-stream-1', 'ai.usage.inputTokens': 12, 'ai.usage.outputTokens': 3 });
+    if (capture) {
+      expect(st.attributes['ai.response.text']).toBe('Hello, world');
+      expect(doStream.attributes['ai.response.text']).toBe('Hello, world');
+      expect(JSON.parse(st.attributes['ai.prompt'] as string)).toMatchObject({ prompt: 'Say hello' });
+    } else {
+      expect(contentKeys(t.spans)).toEqual([]);
+      expect(JSON.stringify(t.spans)).not.toMatch(/Say hello|Hello, world/);
+    }
     expect(doStream.attributes).toMatchObject({
       'gen_ai.system': 'mock-provider',
       'gen_ai.request.model': 'mock-stream-1',

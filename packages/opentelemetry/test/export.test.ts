@@ -7,9 +7,10 @@
 import { SpanKind, context, trace } from '@opentelemetry/api';
 import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 import { SDK_VERSION, createTracer, getTracer, setGlobalTracer, withSpan } from '@tracewire/core';
-import type { Exporter, FinishedTrace, SpanData } from '@tracewire/core';
+import type { Exporter, FinishedTrace } from '@tracewire/core';
 import { OTLPTraceExporter, fromOpenTelemetryExporter, toZipkinSpans } from '@tracewire/otlp';
 import { createViewer } from '@tracewire/viewer';
+import type { TraceDetail } from '@tracewire/viewer';
 import { registerOpenTelemetry } from '../src';
 import { startReceiver } from '../../otlp/test/otlp-receiver';
 
@@ -105,7 +106,7 @@ describe('instrumentation scope on export', () => {
       for (const traceId of [overOtlp.traceId, inProcess.traceId]) {
         const detail = await poll(async () => {
           const res = await fetch(`${viewer.url}/api/traces/${traceId}`);
-          return res.status === 200 ? ((await res.json()) as { spans: SpanData[] }) : undefined;
+          return res.status === 200 ? ((await res.json()) as TraceDetail) : undefined;
         });
         const shown = Object.fromEntries(detail.spans.map((s) => [s.name, [s.attributes['otel.scope.name'], s.attributes['otel.scope.version'], s.instrumentationScope]]));
         expect(shown['ai.generateText']).toEqual(['ai', undefined, undefined]);

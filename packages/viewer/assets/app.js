@@ -307,6 +307,37 @@
     $('totals-models').hidden = t.models.length === 0;
   }
 
+  // Metrics (POST /v1/metrics): every request of every service, not only the traces kept.
+  const METRIC_ROWS = 5;
+  const pct = (n, of) => (of > 0 ? `${Math.round((n / of) * 100)}%` : '');
+  async function refreshMetrics() {
+    let m;
+    try {
+      m = await getJson('/api/metrics');
+    } catch {
+      return;
+    }
+    $('metrics').hidden = m.routes.length === 0 && m.models.length === 0;
+    $('metrics-routes').tBodies[0].replaceChildren(...m.routes.slice(0, METRIC_ROWS).map((r) => el('tr', null,
+      el('th', { scope: 'row', text: `${r.service} · ${r.route ?? '(no route)'}`, title: `${r.service} · ${r.route ?? 'requests no route matched'}` }),
+      el('td', { text: fmtInt(r.requests) }),
+      el('td', { text: fmtInt(r.errors), title: r.errors > 0 ? `${pct(r.errors, r.requests)} of the requests` : undefined }),
+      el('td', { text: r.p50 === null ? '–' : fmtMs(r.p50 * 1000) }),
+      el('td', { text: r.p95 === null ? '–' : fmtMs(r.p95 * 1000) }))));
+    $('metrics-routes').hidden = m.routes.length === 0;
+    // A service that calls a model, and one that serves (or relays) its tokens, are rows of their own.
+    $('metrics-models').tBodies[0].replaceChildren(...m.models.slice(0, METRIC_ROWS).map((x) => el('tr', null,
+      el('th', { scope: 'row', text: `${x.service} · ${x.model}`, title: `${x.service} · ${x.model}${x.provider ? ` (${x.provider})` : ''}` }),
+      el('td', x.calls > 0
+        ? { text: fmtInt(x.calls), title: x.errors > 0 ? `${fmtInt(x.errors)} failed` : undefined }
+        : { text: `${fmtInt(x.served)} out`, title: `${fmtInt(x.served)} token streams this service sent (gen_ai.server.*)` }),
+      el('td', { text: fmtInt(x.inputTokens) }),
+      el('td', { text: fmtInt(x.outputTokens) }),
+      el('td', { text: x.ttfcP50 === null ? '–' : fmtMs(x.ttfcP50 * 1000) }),
+      el('td', { text: fmtCost(x.cost) }))));
+    $('metrics-models').hidden = m.models.length === 0;
+  }
+
   let facetsKey = '';
   async function refreshFacets() {
     let f;
@@ -821,7 +852,13 @@
     }
   }, 10000);
 
+  // Metrics arrive once per export interval: a look every 5 s is enough.
+  setInterval(() => {
+    if (!state.paused && document.visibilityState === 'visible') refreshMetrics();
+  }, 5000);
+
   $('otlp-url').textContent = `${location.origin}/v1/traces`;
+  refreshMetrics();
   refreshFacets();
   refreshList();
   readHash();

@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Exporter, FinishedTrace, SpanData } from '@tracewire/core';
 import { receiveTraces } from './receiver';
+import { MetricStore, receiveMetrics } from './metrics';
 import { withScopeAttributes } from './otlp/model';
 import { DEFAULT_LIMIT, TraceStore } from './store';
 import type { TraceQuery, Viewer, ViewerOptions } from './types';
@@ -124,6 +125,7 @@ function scopeAsAttributes(span: SpanData): SpanData {
 export async function createViewer(options: ViewerOptions = {}): Promise<Viewer> {
   const { port, host, maxBodyBytes } = validateOptions(options);
   const store = new TraceStore({ maxTraces: options.maxTraces, maxSpansPerTrace: options.maxSpansPerTrace });
+  const metrics = new MetricStore();
   const assets = loadAssets();
   // Bound to loopback, answer only requests addressed to a loopback name: a web page that rebinds
   // its own DNS name to 127.0.0.1 cannot read the traces.
@@ -186,6 +188,16 @@ export async function createViewer(options: ViewerOptions = {}): Promise<Viewer>
       void receiveTraces(req, res, store, maxBodyBytes);
       return;
     }
+    if (path === '/v1/metrics') {
+      if (method !== 'POST' || closed) {
+        req.resume();
+        if (closed) json(res, 503, { code: 14, message: 'viewer is closing' });
+        else res.writeHead(405, { allow: 'POST' }).end();
+        return;
+      }
+      receiveMetrics(req, res, metrics, maxBodyBytes);
+      return;
+    }
 
     req.resume();
     if (method !== 'GET' && method !== 'HEAD') {
@@ -211,6 +223,7 @@ export async function createViewer(options: ViewerOptions = {}): Promise<Viewer>
       if (trace === undefined) return json(res, 404, { error: `no trace ${JSON.stringify(id)}` });
       return json(res, 200, trace);
     }
+    if (path === '/api/metrics') return json(res, 200, metrics.view());
     if (path === '/api/facets') return json(res, 200, store.facets());
     if (path === '/api/stats') return json(res, 200, store.stats());
     if (path === '/api/events') {

@@ -109,6 +109,18 @@ describe('the viewer page on the running demo', () => {
     expect(await page.locator('#totals-figures').textContent()).toMatch(/Requests\d+/);
   });
 
+  it('shows the metrics the services send to /v1/metrics: every request by route, every LLM call by model', async () => {
+    await page.waitForSelector('#metrics:not([hidden]) #metrics-routes tbody tr', { timeout: 30000 });
+    const routes = await page.locator('#metrics-routes tbody th').allTextContents();
+    expect(routes).toEqual(expect.arrayContaining(['gateway · /api/chat', 'chat · /v1/chat']));
+    const models = await page.locator('#metrics-models tbody th').allTextContents();
+    expect(models).toEqual(expect.arrayContaining(['chat · gpt-5.4-mini']));
+    // The panel is what the API says (the API's numbers are checked in metrics.test.ts).
+    const api = await getJson<{ routes: Array<{ service: string; route: string | null; requests: number }> }>(url, '/api/metrics');
+    const gateway = api.routes.find((r) => r.service === 'gateway' && r.route === '/api/chat')!;
+    expect(gateway.requests).toBeGreaterThan(0);
+  });
+
   it('opens a three-service waterfall whose LLM span shows TTFT, tokens and cost', async () => {
     await page.click(`#trace-list button[data-trace-id="${llmTrace.traceId}"]`);
     await page.waitForSelector('.waterfall .span-row');

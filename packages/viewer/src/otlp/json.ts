@@ -178,3 +178,6 @@ export function decodeTraceRequestJson(text: string): ResourceBatch[] {
   }
   return batches;
 }
+
+/** What the metrics reader (./metrics.ts) shares with this one. */
+export { field, attributes as jsonAttributes, nanos as jsonNanos, enumNumber, isObj, arr };

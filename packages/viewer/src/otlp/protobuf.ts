@@ -465,3 +465,6 @@ function pushVarint(out: number[], n: number): void {
   }
   out.push(v);
 }
+
+/** What the metrics reader (./metrics.ts) shares with this one. */
+export { Reader, readAttribute, readResource, VARINT, I64, LEN, I32 };

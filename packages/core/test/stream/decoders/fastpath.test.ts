@@ -149,3 +149,52 @@ describe('LLMStreamDecoder fast paths', () => {
     expect((run([a, b], true).result as { id: string }).id).toBe('chatcmpl-A');
   });
 });
+
+describe('LLMStreamDecoder data that is not JSON', () => {
+  // JSON.parse is not called for data that cannot be JSON (a plain-text event stream would pay a
+  // thrown SyntaxError per event), and the events counted as not JSON are exactly those JSON.parse
+  // rejects.
+  const parseFails = (x: string): boolean => {
+    try {
+      JSON.parse(x);
+      return false;
+    } catch {
+      return true;
+    }
+  };
+
+  it('counts as not JSON exactly what JSON.parse rejects', () => {
+    const start = fc.constantFrom('', ' ', '\t', '\n', '\r', '\u00a0', '\ufeff', '{', '[', '"', '-', '0', '7', 't', 'f', 'n', 'true', 'false', 'null', 'x', 'T', ':', '}');
+    const end = fc.constantFrom('', ' ', '\t\r\n', 'x', '}', ']', '"', 'e', 'l', 'ue', 'alse', 'ull', '\u00a0');
+    const data = fc.tuple(start, fc.string({ maxLength: 6 }), end).map(([a, b, c]) => a + b + c);
+    fc.assert(
+      fc.property(fc.array(fc.oneof(data, start, fc.tuple(start, end).map(([a, c]) => a + c)), { maxLength: 12 }), (datas) => {
+        const d = new LLMStreamDecoder(1024);
+        for (const x of datas) d.data(x);
+        expect(d.nonJsonEvents).toBe(datas.filter((x) => x !== '[DONE]' && parseFails(x)).length);
+        expect(d.result()).toBeUndefined();
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('does not call JSON.parse for plain text, empty data or a word that is not a JSON literal', () => {
+    const plain = ['line 1 of a plain-text feed', ' hello', '', '   ', 'tru', 'nullx', 'false!', 'True', 'data', ':)', '\ufeff{}'];
+    const spy = jest.spyOn(JSON, 'parse');
+    try {
+      const d = new LLMStreamDecoder(1024);
+      for (const x of plain) d.data(x);
+      for (const x of ['true', ' null ', 'false\n']) d.data(x);
+      expect(spy).not.toHaveBeenCalled();
+      expect(d.nonJsonEvents).toBe(plain.length);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
+  it('still parses what may be JSON: objects, arrays, strings and numbers', () => {
+    const d = new LLMStreamDecoder(1024);
+    for (const x of ['{"a":1}', '[1]', '"s"', '-1', '42', '{"broken', '12 apples']) d.data(x);
+    expect(d.nonJsonEvents).toBe(2);
+  });
+});
