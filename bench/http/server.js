@@ -20,6 +20,7 @@
  *   GET /__bench/reset   start a measuring window: CPU time, requests served, wall clock
  *   GET /__bench/read    the window so far: cpu µs (user+system), requests, wall ms, GC count and
  *                        pause ms (all, and mark-compact alone), memory
+ *   GET /__bench/metrics?on=0|1  (-metrics variants) stop or start observing the tracer
  *   GET /__bench/stats   memory, `tracer.stats()` (OpenTelemetry: spans exported); `?flush=1` flushes
  *                        the tracer's queue first,
  *                        `?gc=1` a full GC (node --expose-gc) before memory is read
@@ -58,6 +59,9 @@ function startOtlpReceiver() {
 
 // tracewire-otlp builds its tracer in main(), once its receiver listens.
 let tracer;
+// The -metrics variants: the pipeline, which /__bench/metrics?on=0|1 detaches and attaches again
+// (metrics-ab.js compares one process with and without, window by window).
+let metrics;
 if (variant === 'tracewire' || variant === 'tracewire-unsampled' || variant === 'tracewire-metrics' || variant === 'tracewire-unsampled-metrics') {
   const { createTracer } = require('@tracewire/core');
   tracer = createTracer({
@@ -68,7 +72,7 @@ if (variant === 'tracewire' || variant === 'tracewire-unsampled' || variant === 
     exporters: [{ name: 'discard', export: () => Promise.resolve() }],
   });
   // Every request and served LLM stream recorded (RED and gen_ai.server.*); nothing scrapes it.
-  if (variant.endsWith('-metrics')) require('@tracewire/metrics').createMetrics({ tracer, exporters: ['prometheus'], prometheus: { port: 0 } });
+  if (variant.endsWith('-metrics')) metrics = require('@tracewire/metrics').createMetrics({ tracer, exporters: ['prometheus'], prometheus: { port: 0 } });
 }
 
 let served = 0;
@@ -126,6 +130,17 @@ async function onControl(req, res) {
         gcMajorMs: gc.majorMs - window.gcMajorMs,
         memory: memory(),
       };
+      break;
+    }
+    case '/__bench/metrics': {
+      if (!metrics) {
+        res.writeHead(404).end('not a -metrics variant');
+        return;
+      }
+      const on = url.searchParams.get('on') === '1';
+      if (on) metrics.attach(tracer);
+      else metrics.attach(tracer)();
+      body = { metrics: on, observed: tracer.observer !== undefined };
       break;
     }
     case '/__bench/stats':
