@@ -40,9 +40,6 @@ const ALLOWED: Record<string, readonly string[]> = {
 /** Of `llm/`, the plain-data modules `stream/` and `observe/` may use (never the helpers, which start spans). */
 const LLM_DATA = ['llm/types', 'llm/attributes', 'llm/pricing', 'llm/prices', 'llm/messages'];
 
-/** Folders of the old layout that only re-export their new home (issue #12), for code in flight. */
-const MOVED_SHIMS = ['config/warn.ts', 'config/validate.ts', 'http/redact.ts', 'trace/clock.ts'];
-
 /** Node's built-in modules, `node:` prefixed or not. */
 const BUILTINS = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
 
@@ -115,9 +112,6 @@ function coreViolations(modules: CoreModule[]): Violation[] {
       if ((folder === 'stream' || folder === 'observe') && to === 'llm' && !LLM_DATA.includes(target)) {
         // `llm` alone is llm/index.ts, which re-exports the helpers too.
         out.push({ file: where, imports: spec, rule: `${folder}/ may use only the data modules of llm/ (${LLM_DATA.join(', ')})` });
-      }
-      if (MOVED_SHIMS.includes(`${target}.ts`) && !MOVED_SHIMS.includes(`${from}.ts`)) {
-        out.push({ file: where, imports: spec, rule: `${target} only re-exports its new home: import that` });
       }
     }
   }
