@@ -170,8 +170,9 @@ export class Accumulator implements StreamAccumulator {
   private intervals: Float64Array | undefined = undefined;
   private intervalCount = 0;
   private lastContentTime = 0;
-  /** The result fill() computed once the stream was over (what observers are given too). */
+  /** The result once the stream is over, decoded once (attributes, error and observers share it). */
   private final: LLMResult | undefined = undefined;
+  private settled = false;
 
   constructor(settings: AccumulatorSettings = {}) {
     const options = settings;
@@ -332,7 +333,7 @@ export class Accumulator implements StreamAccumulator {
 
   /** The LLM result once the stream is over: the one the attributes were made from, else decoded now. */
   finalResult(): LLMResult | undefined {
-    return this.final ?? this.result(false);
+    return this.current();
   }
 
   /** Epoch ms the stream ended or was cut (now, while it goes on). */
@@ -361,17 +362,47 @@ export class Accumulator implements StreamAccumulator {
 
   outcome(): StreamOutcome {
     const attributes: Attributes = {};
-    try {
-      const e = this.fill(attributes)?.error;
-      if (e !== undefined) return { attributes, error: e.message ? { type: e.type, message: e.message } : { type: e.type } };
-    } catch {
-      // see write()
-    }
-    return { attributes };
+    this.fill(attributes);
+    const error = this.streamError();
+    return error !== undefined ? { attributes, error } : { attributes };
   }
 
-  /** Writes attributes() into `a`; returns the LLM result they came from, if any. */
-  private fill(a: Attributes): LLMResult | undefined {
+  /** Writes `attributes()` into `target`, each by name (for the span's own object: see trace/span.ts `AttributeWrite`). Never throws. */
+  fillAttributes(target: Attributes): void {
+    this.fill(target);
+  }
+
+  /** The error the provider reported in the stream, if it did. Never throws. */
+  streamError(): StreamError | undefined {
+    try {
+      const e = this.current()?.error;
+      if (e === undefined) return undefined;
+      return e.message ? { type: e.type, message: e.message } : { type: e.type };
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The LLM result: decoded once when the stream is over, as it stands before that. */
+  private current(): LLMResult | undefined {
+    if (!this.ended && !this.aborted) return this.result(this.options.captureContent === true);
+    if (!this.settled) {
+      this.settled = true;
+      this.final = this.result(this.options.captureContent === true);
+    }
+    return this.final;
+  }
+
+  /** Writes attributes() into `a`, each named in the code (see fillAttributes). */
+  private fill(a: Attributes): void {
+    try {
+      this.fillUnguarded(a);
+    } catch {
+      // Attributes are best effort: what was written stays.
+    }
+  }
+
+  private fillUnguarded(a: Attributes): void {
     const seconds = (t: number): number => Math.max(0, t - this.startTime) / 1000;
     a['tracewire.stream.format'] = this.format;
     a['tracewire.stream.chunks'] = this.chunks;
@@ -380,8 +411,7 @@ export class Accumulator implements StreamAccumulator {
     a['tracewire.stream.duration'] = seconds(this.endTime ?? now());
     if (this.aborted) a['tracewire.stream.aborted'] = true;
     // The text is only needed for the output messages.
-    const result = this.result(this.options.captureContent === true);
-    if (this.ended || this.aborted) this.final = result;
+    const result = this.current();
     if (result !== undefined) {
       llmAttributes(
         result,
@@ -402,7 +432,6 @@ export class Accumulator implements StreamAccumulator {
         a,
       );
     }
-    return result;
   }
 
   applyTo(span: AttributeTarget): void {
