@@ -1,7 +1,7 @@
 'use strict';
 /**
  * `pnpm bench` and `pnpm bench:micro`: the micro benchmarks (micro.js, stream.js, otlp.js,
- * opentelemetry.js) and,
+ * opentelemetry.js, pipeline.js, stream-heap.js) and,
  * unless `micro` is asked for, the HTTP overhead matrix (http/run.js), all on the chosen Node:
  *   node bench/all.js [micro] [--node <major>[,<major>...]]      (or BENCH_NODE=24)
  * Each micro bench's figures go to bench/results/<date>-node<major>-<name>.json (`-quick` when
@@ -24,6 +24,8 @@ const steps = [
   { args: [path.join(__dirname, 'stream.js')], env: { BENCH_JSON: json('stream') } },
   { args: [path.join(__dirname, 'otlp.js')], env: { BENCH_JSON: json('otlp') } },
   { args: [path.join(__dirname, 'opentelemetry.js')], env: { BENCH_JSON: json('opentelemetry') } },
+  { args: [path.join(__dirname, 'pipeline.js')], env: { BENCH_JSON: json('pipeline') } },
+  { args: ['--expose-gc', path.join(__dirname, 'stream-heap.js')], env: {} },
 ];
 if (only !== 'micro') steps.push({ args: [path.join(__dirname, 'http', 'run.js')], env: {} });
 

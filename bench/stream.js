@@ -31,12 +31,15 @@ const vm = require('node:vm');
 const CORE = process.env.TRACEWIRE_CORE || '@tracewire/core';
 const { createStreamAccumulator } = require(CORE);
 // The response tap's accumulator, which keeps no generated text unless content is captured (a build
-// from before that option ignores it and keeps the text, as the tap then did).
+// from before that option ignores it and keeps the text, as the tap then did). Since issue #12 it
+// takes its settings in one object (keepText there); older builds took (options, fastPaths,
+// keepText): both are passed. The tap's joining of small Buffer writes (http/tap.ts, and in the
+// accumulator itself before issue #12) is not part of this loop: bench/http measures it.
 const tapAccumulator = (() => {
   try {
     // not an export of the package: reached by its path inside the resolved build
     const { Accumulator } = require(join(dirname(require.resolve(CORE)), 'stream/accumulator'));
-    return (options) => new Accumulator(options, true, false);
+    return (options) => new Accumulator({ ...options, keepText: false }, true, false);
   } catch {
     return createStreamAccumulator; // a build without the class
   }

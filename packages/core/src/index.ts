@@ -80,6 +80,7 @@ export type { ServerTracingOptions, ServerRequestState, HttpAdapter, IgnoreOptio
 /** The transport-neutral server span (gRPC and other non-HTTP servers): a carrier in, a handle, one end with the outcome. */
 export { ServerSpans, createServerSpans } from './server';
 export type { ServerSpan, ServerCarrier, ServerSpanOptions, ServerStartOptions, ServerOutcome, ServerError } from './server';
+export type { AttributeWrite } from './trace/span';
 
 export { createStreamAccumulator } from './stream';
 export type { StreamAccumulator, StreamAccumulatorOptions, StreamFormat, StreamOutcome, StreamError, AttributeTarget } from './stream';

@@ -256,14 +256,29 @@ export interface TracerOptions {
   observers?: TracerObserver[];
 }
 
-/** Counters reported by `tracer.stats()`. */
+/**
+ * Counters reported by `tracer.stats()`: what became of every trace, by outcome
+ * (docs/data-model.md "Counters"). Kept by the trace store (live, started), the trace processor
+ * (dropped, submitted, exported) and each exporter's queue.
+ */
 export interface TracerStats {
+  /** Local traces still open (not yet exported). */
   liveTraces: number;
+  /** Local traces opened (sampled roots that got a place in the store). */
   startedTraces: number;
+  /** Traces and late fragments handed to the exporters' queues (after the tail policy). */
+  submittedTraces: number;
+  /** Traces and late fragments delivered: at least one exporter's `export()` resolved for them. */
   exportedTraces: number;
+  /** Spans of the delivered traces. */
   exportedSpans: number;
-  /** Drops by reason: live_traces_cap, spans_per_trace_cap, tail, queue_full, shutdown, ... */
+  /** Of the delivered: exported while spans under their ended root were still open (after `lingerMs`). */
+  incompleteTraces: number;
+  /** Of the delivered: exported before their root ended (after `traceTtlMs`, or at shutdown). */
+  partialTraces: number;
+  /** Drops by reason: live_traces_cap, spans_per_trace_cap, tail, queue_full, no_exporter, shutdown, after_shutdown. */
   dropped: Record<string, number>;
+  /** Traces whose export failed, summed over the exporters (`exporters[name].failed`). */
   exportErrors: number;
   /**
    * Per exporter: traces exported, failed (export rejected or timed out), timeouts, queued and

@@ -1,56 +1,25 @@
 /**
  * @tracewire/fastify — `await app.register(tracingPlugin, options?)` for Fastify 4 and 5.
- * Only what is Fastify-specific lives here: the route template (`request.routeOptions.url`, which
- * includes register prefixes), per-route config and where handler errors flow (`onError`).
- * Everything else, the finish at the raw response's `close` included, is core's ServerInstrumentation.
+ * Only what is Fastify-specific lives here: the route template and per-route config (route.ts)
+ * and where handler errors flow (`onError`). Everything else, the end at the raw response's
+ * `close` included, is core's ServerInstrumentation.
  */
 import type { ServerResponse } from 'node:http';
 import fp from 'fastify-plugin';
 import type { FastifyPluginCallback, FastifyRequest } from 'fastify';
 import { createServerInstrumentation } from '@tracewire/core';
 import type { ServerInstrumentation, ServerRequestState, ServerTracingOptions } from '@tracewire/core';
+import { routeConfigOf, routeOf } from './route';
+
+export type { RouteTracingConfig } from './route';
 
 /** Options of `tracingPlugin` (README.md "Adapter options"). */
 export type FastifyTracingOptions = ServerTracingOptions;
-
-/** Per-route settings: `app.get('/x', { config: { tracing: { spanName, ignore } } }, handler)`. */
-export interface RouteTracingConfig {
-  /** A fixed name for this route's server span (wins over the plugin's `spanName`). */
-  spanName?: string;
-  /** Record no span for this route; an incoming context still propagates. */
-  ignore?: boolean;
-}
-
-declare module 'fastify' {
-  interface FastifyContextConfig {
-    tracing?: RouteTracingConfig;
-  }
-}
-
-// Fastify < 4.10 has no `routeOptions`; its older names are read only then (they warn on newer 4.x).
-interface LegacyRequest {
-  routeOptions?: { url?: string; config?: { tracing?: RouteTracingConfig } };
-  routerPath?: string;
-  routeConfig?: { tracing?: RouteTracingConfig };
-}
 
 // Per-request state under a Symbol declared with decorateRequest, so every request object keeps
 // Fastify's fixed shape; a WeakMap here cost ~5 µs/req in GC (ephemerons) under load.
 const STATE = Symbol('tracewire.fastify.state');
 type Tracked = FastifyRequest & { [STATE]?: ServerRequestState | null };
-
-/** The route template, prefixes included; undefined when no route matched (404). */
-function routeOf(request: FastifyRequest): string | undefined {
-  const r = request as unknown as LegacyRequest;
-  return r.routeOptions ? r.routeOptions.url : r.routerPath;
-}
-
-function routeConfigOf(request: FastifyRequest): RouteTracingConfig | undefined {
-  const r = request as unknown as LegacyRequest;
-  const config = r.routeOptions ? r.routeOptions.config : r.routeConfig;
-  const tracing = config && config.tracing;
-  return tracing && typeof tracing === 'object' ? tracing : undefined;
-}
 
 function startRequest(inst: ServerInstrumentation<FastifyRequest>, request: FastifyRequest, res: ServerResponse): ServerRequestState | undefined {
   const route = routeConfigOf(request);

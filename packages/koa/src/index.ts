@@ -1,12 +1,14 @@
 /**
  * @tracewire/koa — `app.use(tracingMiddleware())` for Koa 2 and 3, with @koa/router.
- * Only what is Koa-specific lives here: the route template and where errors flow (the rejection
- * of `next()`). Everything else, the finish at the response's `close` included, is core's
+ * Only what is Koa-specific lives here: the route template (route.ts) and where errors flow (the
+ * rejection of `next()`). Everything else, the end at the response's `close` included, is core's
  * ServerInstrumentation.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServerInstrumentation, getTracer } from '@tracewire/core';
 import type { ServerRequestState, ServerTracingOptions } from '@tracewire/core';
+import { routeOf } from './route';
+import type { RoutedContext } from './route';
 
 /** Options of `tracingMiddleware` (README.md "Adapter options"). */
 export type KoaTracingOptions = ServerTracingOptions;
@@ -21,37 +23,7 @@ export interface KoaContext {
 export type KoaMiddleware<C = any> = (ctx: C, next: () => Promise<any>) => any;
 
 const STATE = Symbol('tracewire.koa.state');
-
-interface RouterLayer {
-  path?: unknown;
-  methods?: unknown;
-}
-type Tracked = KoaContext & { [STATE]?: ServerRequestState; method?: string; _matchedRoute?: unknown; matched?: unknown };
-
-function template(path: unknown): string | undefined {
-  if (typeof path === 'string') return path || undefined;
-  return path instanceof RegExp ? path.toString() : undefined;
-}
-
-/**
- * The route template @koa/router matched (nested prefixes included), or undefined (404).
- * `_matchedRoute` is set when a route matched, then overwritten by each layer the router runs,
- * router-level `use()` middleware included: one that answers itself (an auth 401) would leave its
- * own path there (`/api(?:\/|$)`). Then the router's matched route layers in `ctx.matched` name it.
- */
-function routeOf(ctx: Tracked): string | undefined {
-  const last = template(ctx._matchedRoute);
-  if (last === undefined || !Array.isArray(ctx.matched)) return last;
-  let route: string | undefined;
-  for (const layer of ctx.matched as RouterLayer[]) {
-    const methods = layer && layer.methods;
-    if (!Array.isArray(methods) || methods.length === 0) continue;
-    const path = template(layer.path);
-    if (path === last) return last;
-    if (methods.includes(ctx.method)) route = path;
-  }
-  return route ?? last;
-}
+type Tracked = KoaContext & RoutedContext & { [STATE]?: ServerRequestState };
 
 /** Tracing middleware: register it first, `app.use(tracingMiddleware())`. */
 export function tracingMiddleware(options?: KoaTracingOptions): (ctx: any, next: () => Promise<any>) => Promise<void> {

@@ -1,4 +1,5 @@
 import type { BatchOptions, SpanLimits } from '../types';
+import type { StoreLimits } from '../store/store';
 
 /** Version reported as `telemetry.sdk.version`. */
 export const SDK_VERSION = '0.1.0';
@@ -27,14 +28,7 @@ export const DEFAULT_BATCH: Readonly<Required<BatchOptions>> = Object.freeze({
   exportTimeoutMillis: 30000,
 });
 
-/** Trace store limits. */
-export interface StoreLimits {
-  maxLiveTraces: number;
-  maxSpansPerTrace: number;
-  lingerMs: number;
-  traceTtlMs: number;
-}
-
+/** Trace store limits (the type is the store's own). */
 export const DEFAULT_STORE: Readonly<StoreLimits> = Object.freeze({
   maxLiveTraces: 10000,
   maxSpansPerTrace: 1000,

@@ -12,5 +12,5 @@ export {
   DEFAULT_REDACTED_QUERY_PARAMS,
   SDK_VERSION,
 } from './defaults';
-export type { StoreLimits } from './defaults';
+export type { StoreLimits } from '../store/store';
 export { optionError } from '../internal/validate';

@@ -21,9 +21,8 @@ import {
   MAX_TIMER_MS,
   SDK_VERSION,
 } from './defaults';
-import type { StoreLimits } from './defaults';
+import type { StoreLimits } from '../store/store';
 import { readEnv } from './env';
-import type { OtlpEnvConfig } from './env';
 import { describeValue, isPlainObject, optionError, rejectUnknownKeys } from '../internal/validate';
 import { DEFAULT_PROPAGATION, checkPropagators, compilePropagation } from '../propagation/composite';
 import type { Propagation } from '../propagation/composite';
@@ -60,9 +59,10 @@ export interface ResolvedConfig {
   /** The compiled `propagators` (option, else OTEL_PROPAGATORS, else tracecontext,baggage). */
   propagation: Propagation;
   captureContent: boolean;
-  /** Lowercase query parameter names to redact: the safe defaults plus `redact.queryParams`. */
-  redactQueryParams: string[];
-  /** Those names compiled once: replaces their values in a query string by REDACTED. */
+  /**
+   * Replaces the values of sensitive query parameters by REDACTED: the safe defaults plus
+   * `redact.queryParams`, compiled once.
+   */
   redactQuery: (query: string) => string;
   pricing?: Pricing;
   /** GenAI attribute names (`OTEL_SEMCONV_STABILITY_OPT_IN`): `latest`, or `dup` for the previous names too. */
@@ -70,7 +70,6 @@ export interface ResolvedConfig {
   spanLimits: Required<SpanLimits>;
   store: StoreLimits;
   batch: Required<BatchOptions>;
-  otlp: OtlpEnvConfig;
   /** Observers given in options (checked, a copy of the array). */
   observers?: TracerObserver[];
   /** `OTEL_METRICS_EXPORTER` names an exporter (not `none`): the tracer loads @tracewire/metrics. */
@@ -371,7 +370,6 @@ export function resolveConfig(options?: TracerOptions, env: NodeJS.ProcessEnv = 
     trustIncoming,
     captureContent: captureOpt ?? e.captureContent ?? false,
     genAiNames: e.genAiNames ?? 'latest',
-    redactQueryParams,
     redactQuery: createQueryRedactor(redactQueryParams),
     spanLimits: { ...DEFAULT_SPAN_LIMITS, ...e.limits, ...pick(limits, SPAN_LIMIT_KEYS) },
     store: { ...DEFAULT_STORE, ...pick(limits, STORE_KEYS) },
@@ -382,7 +380,6 @@ export function resolveConfig(options?: TracerOptions, env: NodeJS.ProcessEnv = 
           ? compilePropagation(e.propagators)
           : DEFAULT_PROPAGATION,
     batch,
-    otlp: e.otlp,
     metricsFromEnv: e.metricsExporter === true,
   };
   if (observers !== undefined) config.observers = observers;

@@ -1,6 +1,13 @@
+/**
+ * The export pipeline: one bounded queue per exporter, batches, at most one export in flight per
+ * exporter, timeouts, tracing suppressed (OpenTelemetry BatchSpanProcessorBase, one per exporter).
+ * A throwing, rejecting or hanging exporter only ever delays itself. The trace processor feeds it
+ * and is told what was delivered.
+ */
 import type { Exporter, FinishedTrace, TracerStats } from '../types';
 import { suppressTracing } from '../context/storage';
 import { logThrottled } from '../diag/warn';
+import { errorMessage } from '../internal/guard';
 import { MAX_TIMER_MS } from '../config/defaults';
 
 export interface ResolvedBatch {
@@ -10,23 +17,38 @@ export interface ResolvedBatch {
   exportTimeoutMillis: number;
 }
 
+/** One exporter's counters, by outcome (traces). */
 export interface ExporterCounters {
+  /** Delivered: the exporter's `export()` resolved. */
   exported: number;
+  /** Rejected, thrown or timed out. */
   failed: number;
+  /** Batches that timed out (their traces are in `failed`). */
   timeouts: number;
+  /** Waiting in the queue now. */
   queued: number;
+  /** Not queued: the queue was full. */
   dropped: number;
+}
+
+/** What the pipeline tells its owner (the trace processor). */
+export interface PipelineEvents {
+  /** A trace was not queued for one exporter, by reason (`queue_full`). */
+  drop(reason: string): void;
+  /** A trace was delivered, the first time one exporter delivered it. */
+  delivered(trace: FinishedTrace): void;
+}
+
+/** A trace in the queues: the exporters share it and the first delivery is told once. */
+interface Entry {
+  readonly trace: FinishedTrace;
+  delivered: boolean;
 }
 
 const TIMED_OUT = Symbol('timed out');
 
-/**
- * One exporter with its own bounded queue and at most one export in flight, so a throwing,
- * rejecting or hanging exporter only ever delays itself (OpenTelemetry BatchSpanProcessorBase,
- * one per exporter). Exports run off the request path, with tracing suppressed.
- */
 class ExporterWorker {
-  private queue: FinishedTrace[] = [];
+  private queue: Entry[] = [];
   /** Spans in the queue: the queue and batch limits count spans, as OpenTelemetry's do. */
   private queuedSpans = 0;
   private inFlight: Promise<void> | undefined;
@@ -35,51 +57,63 @@ class ExporterWorker {
   readonly counters: ExporterCounters = { exported: 0, failed: 0, timeouts: 0, queued: 0, dropped: 0 };
   /** The exporter's own batch delay when it asks for one (`Exporter.scheduledDelayMillis`). */
   private readonly delayMs: number;
+  /** Set once shutdown() has finished with this exporter. */
+  closed = false;
 
   constructor(
     readonly exporter: Exporter,
     private readonly opts: ResolvedBatch,
-    private readonly onDrop: (reason: string) => void,
+    private readonly events: PipelineEvents,
+    /** Scopes this worker's throttled log lines to its tracer: another tracer's are its own. */
+    private readonly logKey: string,
   ) {
     const own = exporter.scheduledDelayMillis;
     this.delayMs = typeof own === 'number' && own >= 0 && own <= MAX_TIMER_MS ? own : opts.scheduledDelayMillis;
   }
 
-  enqueue(trace: FinishedTrace): void {
-    const n = trace.spans.length;
+  enqueue(entry: Entry): void {
+    const n = entry.trace.spans.length;
     // A trace larger than the whole queue still goes through when the queue is empty.
     if (this.queuedSpans + n > this.opts.maxQueueSize && this.queue.length > 0) {
       this.counters.dropped++;
-      this.onDrop('queue_full');
+      this.events.drop('queue_full');
       return;
     }
-    this.queue.push(trace);
+    this.queue.push(entry);
     this.queuedSpans += n;
     this.counters.queued = this.queue.length;
-    if (this.queuedSpans >= this.opts.maxExportBatchSize || this.delayMs === 0) this.scheduleNow();
-    else if (this.timer === undefined && this.kick === undefined) this.arm();
+    this.schedule();
   }
 
-  /** Pumps once the batch delay has passed. */
-  private arm(): void {
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.pump();
-    }, this.delayMs);
-    this.timer.unref();
+  /**
+   * Arranges the next batch: at once (on the next turn, never on the request's stack) when a full
+   * batch waits or the exporter wants no delay, else once the batch delay has passed since the
+   * oldest trace not yet scheduled came (an export in flight does not hold that timer back; its
+   * end schedules again).
+   */
+  private schedule(): void {
+    if (this.kick !== undefined || this.queue.length === 0) return;
+    if (this.queuedSpans >= this.opts.maxExportBatchSize || this.delayMs === 0) {
+      if (this.inFlight) return;
+      if (this.timer !== undefined) {
+        clearTimeout(this.timer);
+        this.timer = undefined;
+      }
+      this.kick = setImmediate(() => {
+        this.kick = undefined;
+        this.pump();
+      });
+      this.kick.unref();
+    } else if (this.timer === undefined) {
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        this.pump();
+      }, this.delayMs);
+      this.timer.unref();
+    }
   }
 
-  private scheduleNow(): void {
-    if (this.kick !== undefined || this.inFlight) return;
-    // setImmediate, not a direct call: the exporter must never run on the request's stack.
-    this.kick = setImmediate(() => {
-      this.kick = undefined;
-      this.pump();
-    });
-    this.kick.unref();
-  }
-
-  /** Starts the next batch unless one is in flight; re-arms itself while work remains. */
+  /** Starts the next batch unless one is in flight. */
   private pump(): void {
     if (this.inFlight || this.queue.length === 0) return;
     if (this.timer !== undefined) {
@@ -88,8 +122,7 @@ class ExporterWorker {
     }
     this.inFlight = this.exportBatch().finally(() => {
       this.inFlight = undefined;
-      if (this.queuedSpans >= this.opts.maxExportBatchSize || (this.delayMs === 0 && this.queue.length > 0)) this.scheduleNow();
-      else if (this.queue.length > 0 && this.timer === undefined) this.arm();
+      this.schedule();
     });
   }
 
@@ -98,14 +131,15 @@ class ExporterWorker {
     let take = 0;
     let spans = 0;
     while (take < this.queue.length) {
-      const n = this.queue[take].spans.length;
+      const n = this.queue[take].trace.spans.length;
       if (take > 0 && spans + n > this.opts.maxExportBatchSize) break;
       spans += n;
       take++;
     }
-    const batch = this.queue.splice(0, take);
+    const entries = this.queue.splice(0, take);
     this.queuedSpans -= spans;
     this.counters.queued = this.queue.length;
+    const batch = entries.map((e) => e.trace);
     const name = this.exporter.name;
     let timeout: NodeJS.Timeout | undefined;
     try {
@@ -120,13 +154,18 @@ class ExporterWorker {
       if (result === TIMED_OUT) {
         this.counters.timeouts++;
         this.counters.failed += batch.length;
-        logThrottled(`export-timeout:${name}`, `exporter "${name}" did not finish within ${this.opts.exportTimeoutMillis} ms; ${batch.length} trace(s) counted as failed`);
+        logThrottled(`${this.logKey}:export-timeout:${name}`, `exporter "${name}" did not finish within ${this.opts.exportTimeoutMillis} ms; ${batch.length} trace(s) counted as failed`);
       } else {
         this.counters.exported += batch.length;
+        for (const e of entries) {
+          if (e.delivered) continue;
+          e.delivered = true;
+          this.events.delivered(e.trace);
+        }
       }
     } catch (err) {
       this.counters.failed += batch.length;
-      logThrottled(`export-error:${name}`, `exporter "${name}" failed: ${err instanceof Error ? err.message : String(err)}; ${batch.length} trace(s) counted as failed`);
+      logThrottled(`${this.logKey}:export-error:${name}`, `exporter "${name}" failed: ${errorMessage(err)}; ${batch.length} trace(s) counted as failed`);
     } finally {
       if (timeout !== undefined) clearTimeout(timeout);
     }
@@ -164,7 +203,7 @@ class ExporterWorker {
         }
       }
     } catch (err) {
-      logThrottled(`export-stats:${this.exporter.name}`, `exporter "${this.exporter.name}" stats() failed: ${err instanceof Error ? err.message : String(err)}`);
+      logThrottled(`${this.logKey}:export-stats:${this.exporter.name}`, `exporter "${this.exporter.name}" stats() failed: ${errorMessage(err)}`);
     }
     return out;
   }
@@ -175,7 +214,7 @@ class ExporterWorker {
     try {
       await suppressTracing(() => Promise.resolve().then(() => fn.call(this.exporter)));
     } catch (err) {
-      logThrottled(`export-${method}:${this.exporter.name}`, `exporter "${this.exporter.name}" ${method}() failed: ${err instanceof Error ? err.message : String(err)}`);
+      logThrottled(`${this.logKey}:export-${method}:${this.exporter.name}`, `exporter "${this.exporter.name}" ${method}() failed: ${errorMessage(err)}`);
     }
   }
 }
@@ -184,16 +223,13 @@ class ExporterWorker {
 export class ExportPipeline {
   private readonly workers: ExporterWorker[];
 
-  constructor(exporters: Exporter[], opts: ResolvedBatch, onDrop: (reason: string) => void) {
-    this.workers = exporters.map((e) => new ExporterWorker(e, opts, onDrop));
-  }
-
-  get size(): number {
-    return this.workers.length;
+  constructor(exporters: Exporter[], opts: ResolvedBatch, events: PipelineEvents, logKey: string) {
+    this.workers = exporters.map((e) => new ExporterWorker(e, opts, events, logKey));
   }
 
   submit(trace: FinishedTrace): void {
-    for (let i = 0; i < this.workers.length; i++) this.workers[i].enqueue(trace);
+    const entry: Entry = { trace, delivered: false };
+    for (let i = 0; i < this.workers.length; i++) this.workers[i].enqueue(entry);
   }
 
   async forceFlush(): Promise<void> {
@@ -201,10 +237,18 @@ export class ExportPipeline {
   }
 
   async shutdown(): Promise<void> {
-    await Promise.all(this.workers.map(async (w) => {
-      await w.flush();
-      await w.callOptional('shutdown');
-    }));
+    await Promise.all(
+      this.workers.map(async (w) => {
+        await w.flush();
+        await w.callOptional('shutdown');
+        w.closed = true;
+      }),
+    );
+  }
+
+  /** Names of the exporters a shutdown has not finished with yet. */
+  unfinished(): string[] {
+    return this.workers.filter((w) => !w.closed).map((w) => w.exporter.name);
   }
 
   /** Per exporter: the pipeline's counters over the exporter's own `stats()`. */

@@ -6,7 +6,7 @@
  * handler errors flow, and per-route settings.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Attributes, Span } from '../types';
+import type { Span } from '../types';
 import { errorTypeOf } from '../trace/span';
 import type { Tracer } from '../tracer/tracer';
 import { ServerSpans } from '../server/span';
@@ -272,21 +272,22 @@ export class ServerInstrumentation<S = IncomingMessage> {
       if (handle.recording) {
         const method = KNOWN_METHODS.has(req.method as string) ? (req.method as string) : 'HTTP';
         const name = this.spanName ? this.safeName(method, route, req) : route ? `${method} ${route}` : method;
-        // One object for the span: the stream's attributes, with the response's added by name.
-        const stream = acc !== undefined ? acc.outcome() : undefined;
-        const attrs: Attributes = stream !== undefined ? stream.attributes : {};
-        if (route) attrs['http.route'] = route;
-        if (sent) attrs['http.response.status_code'] = status;
-        if (aborted) attrs['tracewire.stream.aborted'] = true;
-        for (const h of this.responseHeaders) {
-          const v = headerValue(res.getHeader(h) as string | string[] | number | undefined);
-          if (v) attrs[`http.response.header.${h}`] = v;
-        }
+        const responseHeaders = this.responseHeaders;
         const onResponse = this.onResponse;
         handle.end({
           name,
-          attributes: attrs,
-          error: errorFor(stream !== undefined ? stream.error : undefined, aborted, handle.error, status),
+          // Written by name into the span's own attributes: the stream's, then the response's.
+          attributes: (a) => {
+            if (acc !== undefined) acc.fillAttributes(a);
+            if (route) a['http.route'] = route;
+            if (sent) a['http.response.status_code'] = status;
+            if (aborted) a['tracewire.stream.aborted'] = true;
+            for (const h of responseHeaders) {
+              const v = headerValue(res.getHeader(h) as string | string[] | number | undefined);
+              if (v) a[`http.response.header.${h}`] = v;
+            }
+          },
+          error: errorFor(acc !== undefined ? acc.streamError() : undefined, aborted, handle.error, status),
           endTime,
           beforeEnd: onResponse !== undefined ? (span) => onResponse(span, req, res) : undefined,
         });

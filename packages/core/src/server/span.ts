@@ -5,8 +5,9 @@
  * the outcome the transport computed (name, attributes, error). Nothing here ever throws into the
  * application (docs/design.md "Safety defaults"); `http/` is the node:http transport on top.
  */
-import type { Attributes, Span, StartSpanOptions } from '../types';
+import type { Span, StartSpanOptions } from '../types';
 import { INVALID_SPAN_CONTEXT, NonRecordingSpan, startTimeOf, writeAttributes } from '../trace/span';
+import type { AttributeWrite } from '../trace/span';
 import { newSpanId } from '../trace/ids';
 import { runWithSpan, runWithSpanAndBaggage } from '../context/storage';
 import type { Baggage } from '../propagation/baggage';
@@ -50,8 +51,12 @@ export interface ServerError {
 export interface ServerOutcome {
   /** The span's final name (HTTP: `GET /users/:id`). A `spanName` given at start wins. */
   name?: string;
-  /** The response's attributes (status code, route, stream, LLM...), Tracewire-built; handed to the span. */
-  attributes?: Attributes;
+  /**
+   * The response's attributes (status code, route, stream, LLM...), Tracewire-built: an object
+   * (handed to the span), or a function writing them by name into the span's own attribute object
+   * (the cheaper way for many at once; see `writeAttributes`).
+   */
+  attributes?: AttributeWrite;
   /** Set when the request failed: status Error with this message, `error.type` this type. Written once, here. */
   error?: ServerError;
   /** When the request ended (epoch ms; default now). */

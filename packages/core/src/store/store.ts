@@ -1,7 +1,18 @@
+/**
+ * The trace store: live local traces, from their root's start to their first export (complete,
+ * after linger, TTL or shutdown), then their late fragments. Every span it cannot take is counted
+ * by reason with the trace processor; nothing is dropped silently.
+ *
+ * The store is the owner every recording span reports its end to. A local trace is plain state
+ * the store alone changes; the tracer opens traces and registers spans through the methods below.
+ */
 import type { Attributes, FinishedTrace, SpanData } from '../types';
 import { now } from '../internal/clock';
-import { RecordingSpan, SpanOwner } from '../trace/span';
+import { ownerOf, traceOf } from '../trace/span';
+import type { RecordingSpan } from '../trace/span';
+import type { SpanOwner } from '../trace/span';
 
+/** Limits of the trace store (`TracerOptions.limits`). */
 export interface StoreLimits {
   maxLiveTraces: number;
   maxSpansPerTrace: number;
@@ -9,10 +20,15 @@ export interface StoreLimits {
   traceTtlMs: number;
 }
 
-/** Where completed traces go (the tracer applies the tail policy and queues them). */
-export type TraceSink = (trace: FinishedTrace) => boolean;
-/** Counts a drop by reason. */
-export type DropCounter = (reason: string, n?: number) => void;
+/** Where the store hands the traces it completes: the trace processor. */
+export interface CompletedTraces {
+  /** A local trace's first export; returns whether it was kept (its late fragments follow that). */
+  first(trace: FinishedTrace): boolean;
+  /** A fragment of spans that ended after the first export, of a trace that was kept or not. */
+  late(trace: FinishedTrace, kept: boolean): void;
+  /** A span or trace the store could not take, by reason (`live_traces_cap`, `spans_per_trace_cap`, `shutdown`). */
+  drop(reason: string): void;
+}
 
 const LIVE = 0; // root open, or root ended and children still open within linger
 const EXPORTED = 1; // first export done; late spans go out as fragments
@@ -20,79 +36,81 @@ const EXPORTED = 1; // first export done; late spans go out as fragments
 /**
  * One local trace: the spans of one trace recorded in this process under one local root (a
  * request). Keyed by its root span, not by trace id: two requests of one distributed trace may hit
- * the same process (docs/design.md "The path of one request").
+ * the same process (docs/design.md "The path of one request"). Plain state, changed by the store.
  */
-export class LocalTrace implements SpanOwner {
-  root!: RecordingSpan;
+export interface LocalTrace {
+  root: RecordingSpan | undefined;
   /** Spans not yet exported: while live in start order; after the first export, late ends. */
-  spans: RecordingSpan[] = [];
-  open = 0;
-  recorded = 0;
-  state = LIVE;
+  spans: RecordingSpan[];
+  /** Spans started and not yet ended. */
+  open: number;
+  /** Spans recorded so far (the per-trace cap counts these). */
+  recorded: number;
+  state: typeof LIVE | typeof EXPORTED;
   /** Whether the first export passed the tail policy; late fragments follow its decision. */
-  kept = true;
-  fragment = 0;
-  /** Epoch ms when opened (the root's start time): TTL is checked against it by the sweeper. */
-  openedAt = 0;
-  timer: NodeJS.Timeout | undefined = undefined;
-
-  /** The store holding it: a span started under it belongs to that store's tracer. */
-  constructor(readonly store: TraceStore) {}
-
-  onSpanEnd(span: RecordingSpan): void {
-    this.open--;
-    if (this.state === LIVE) {
-      if (span === this.root) {
-        if (this.open === 0) this.store.complete(this, false);
-        else this.store.startLinger(this);
-      } else if (this.open === 0 && this.root.ended) {
-        this.store.complete(this, false);
-      }
-    } else {
-      this.spans.push(span);
-      if (this.open === 0) this.store.flushLate(this);
-      else this.store.startLateTimer(this);
-    }
-  }
+  kept: boolean;
+  fragment: number;
+  /** Epoch ms the root started: the TTL sweep checks against it. */
+  openedAt: number;
+  timer: NodeJS.Timeout | undefined;
 }
 
-/**
- * Live local traces, their completion, linger, late fragments, TTL and caps. Every span that cannot
- * be recorded is counted by reason; nothing is dropped silently.
- */
-export class TraceStore {
+export class TraceStore implements SpanOwner {
   /** Traces not yet (first-)exported, in open order; the TTL sweep walks it from the oldest. */
-  readonly live = new Set<LocalTrace>();
+  private readonly live = new Set<LocalTrace>();
+  private opened = 0;
   private sweeper: NodeJS.Timeout | undefined;
   private closed = false;
 
   constructor(
     private readonly limits: StoreLimits,
     private readonly resource: Attributes,
-    private readonly sink: TraceSink,
-    private readonly drop: DropCounter,
+    private readonly out: CompletedTraces,
   ) {}
 
-  /** Opens a local trace for a new local root, or returns undefined (counted) past the cap. */
-  open(): LocalTrace | undefined {
+  /** Local traces not yet exported. */
+  get liveCount(): number {
+    return this.live.size;
+  }
+
+  /** Local traces opened so far (`startedTraces`). */
+  get openedCount(): number {
+    return this.opened;
+  }
+
+  /**
+   * Opens a local trace for a new local root, with room for the root: undefined (counted) after
+   * `close()` or past `maxLiveTraces`. The root is then registered with `add`.
+   */
+  openTrace(): LocalTrace | undefined {
     if (this.closed) {
-      this.drop('shutdown');
+      this.out.drop('shutdown');
       return undefined;
     }
     if (this.live.size >= this.limits.maxLiveTraces) {
-      this.drop('live_traces_cap');
+      this.out.drop('live_traces_cap');
       return undefined;
     }
-    const t = new LocalTrace(this);
+    if (this.limits.maxSpansPerTrace < 1) {
+      this.out.drop('spans_per_trace_cap');
+      return undefined;
+    }
+    const t: LocalTrace = { root: undefined, spans: [], open: 1, recorded: 1, state: LIVE, kept: true, fragment: 0, openedAt: 0, timer: undefined };
     this.live.add(t);
+    this.opened++;
     if (this.sweeper === undefined) this.startSweeper();
     return t;
   }
 
-  /** Reserves room for one more span in `t`; false (counted) past the per-trace cap. */
+  /** The local trace of `span` when it is one of this store's, for a child to join; else undefined. */
+  traceOfSpan(span: RecordingSpan): LocalTrace | undefined {
+    return ownerOf(span) === this ? (traceOf(span) as LocalTrace) : undefined;
+  }
+
+  /** Reserves room for one more span in `t`; false (counted) past `maxSpansPerTrace`. */
   admit(t: LocalTrace): boolean {
     if (t.recorded >= this.limits.maxSpansPerTrace) {
-      this.drop('spans_per_trace_cap');
+      this.out.drop('spans_per_trace_cap');
       return false;
     }
     t.recorded++;
@@ -100,36 +118,55 @@ export class TraceStore {
     return true;
   }
 
-  /** Registers a span just created in `t` (after `admit`). */
+  /** Registers a span just made in `t` (after `openTrace` for the root, `admit` for a child). */
   add(t: LocalTrace, span: RecordingSpan): void {
+    if (t.root === undefined) {
+      t.root = span;
+      t.openedAt = span.startTime;
+    }
     if (t.state === LIVE) t.spans.push(span);
-    // After the first export a span is only collected when it ends (see LocalTrace.onSpanEnd).
+    // After the first export a span is only collected when it ends (see spanEnded).
   }
 
-  startLinger(t: LocalTrace): void {
+  /** A span of this store ended (SpanOwner). */
+  spanEnded(span: RecordingSpan): void {
+    const t = traceOf(span) as LocalTrace;
+    t.open--;
+    if (t.state === LIVE) {
+      if (span === t.root) {
+        if (t.open === 0) this.complete(t, false);
+        else this.startTimer(t);
+      } else if (t.open === 0 && (t.root as RecordingSpan).ended) {
+        this.complete(t, false);
+      }
+    } else {
+      t.spans.push(span);
+      if (t.open === 0) this.flushLate(t);
+      else this.startTimer(t);
+    }
+  }
+
+  /** `lingerMs` from now: a live trace is exported incomplete, an exported one's late spans go out. */
+  private startTimer(t: LocalTrace): void {
     if (t.timer !== undefined) return;
     t.timer = setTimeout(() => {
       t.timer = undefined;
       if (t.state === LIVE) this.complete(t, true);
+      else this.flushLate(t);
     }, this.limits.lingerMs);
     t.timer.unref();
   }
 
-  startLateTimer(t: LocalTrace): void {
-    if (t.timer !== undefined) return;
-    t.timer = setTimeout(() => {
-      t.timer = undefined;
-      this.flushLate(t);
-    }, this.limits.lingerMs);
-    t.timer.unref();
-  }
-
-  /** First export of a local trace: complete, or incomplete (linger passed / TTL / shutdown). */
-  complete(t: LocalTrace, incomplete: boolean): void {
+  private clearTimer(t: LocalTrace): void {
     if (t.timer !== undefined) {
       clearTimeout(t.timer);
       t.timer = undefined;
     }
+  }
+
+  /** First export of a local trace: complete, or incomplete (linger passed / TTL / shutdown). */
+  private complete(t: LocalTrace, incomplete: boolean): void {
+    this.clearTimer(t);
     this.live.delete(t);
     // The span list becomes the exported list in place: an ended span is its own SpanData, an
     // open one is replaced by a snapshot (it goes out again, ended, in a later fragment).
@@ -146,9 +183,10 @@ export class TraceStore {
         data[i] = s.snapshot(at);
       }
     }
-    t.kept = this.sink({
-      traceId: t.root.traceId,
-      rootSpanId: t.root.spanId,
+    const root = t.root as RecordingSpan;
+    t.kept = this.out.first({
+      traceId: root.traceId,
+      rootSpanId: root.spanId,
       resource: this.resource,
       spans: data,
       incomplete: incomplete || open,
@@ -157,26 +195,23 @@ export class TraceStore {
   }
 
   /** A follow-up fragment with the spans that ended after the trace was exported. */
-  flushLate(t: LocalTrace): void {
-    if (t.timer !== undefined) {
-      clearTimeout(t.timer);
-      t.timer = undefined;
-    }
+  private flushLate(t: LocalTrace): void {
+    this.clearTimer(t);
     if (t.spans.length === 0) return;
     const spans = t.spans.sort((a, b) => a.startTime - b.startTime);
     t.spans = [];
-    if (!t.kept) {
-      this.drop('tail');
-      return;
-    }
-    this.sink({
-      traceId: t.root.traceId,
-      rootSpanId: t.root.spanId,
-      resource: this.resource,
-      spans,
-      incomplete: t.open > 0,
-      fragment: t.fragment++,
-    });
+    const root = t.root as RecordingSpan;
+    this.out.late(
+      {
+        traceId: root.traceId,
+        rootSpanId: root.spanId,
+        resource: this.resource,
+        spans,
+        incomplete: t.open > 0,
+        fragment: t.fragment++,
+      },
+      t.kept,
+    );
   }
 
   /** Exports as partial every trace open longer than `traceTtlMs` (oldest first). */

@@ -122,19 +122,6 @@ export function streamFormatFor(contentType: string | undefined | null): StreamF
   return 'chunked';
 }
 
-/**
- * Once the first content event has been seen (so its time is known), byte chunks are held, up to
- * this many bytes, and decoded and parsed together: one decode and one pass for many small writes,
- * in which the decoder takes whole runs of content events with one pattern each (see `sseRun`).
- * Text chunks are parsed as they come (joining them would only copy them; the run is taken from
- * the start of each). Parsing is chunking-invariant, so the result is the same either way; the
- * bound keeps memory per stream flat.
- */
-const HOLD_BYTES = 16 * 1024;
-/** Hold buffers of ended streams, reused: a new 16 KiB buffer per stream is a measurable cost under load. */
-const spareHoldBuffers: Buffer[] = [];
-const MAX_SPARE_HOLD_BUFFERS = 16;
-
 /** Chunk intervals kept per stream (trackChunkIntervals): bounded whatever the stream's length. */
 const MAX_CHUNK_INTERVALS = 4096;
 
@@ -142,11 +129,25 @@ function positive(n: unknown, fallback: number): number {
   return typeof n === 'number' && n > 0 ? n : fallback;
 }
 
+/** How Tracewire itself builds an accumulator, beyond the public options. */
+export interface AccumulatorSettings extends StreamAccumulatorOptions {
+  /**
+   * Decode canonical events without JSON.parse and take simple SSE events whole (default true;
+   * false only to test that the fast paths change nothing).
+   */
+  fastPaths?: boolean;
+  /**
+   * Keep the generated text even without `captureContent` (default true: `llm()` returns it).
+   * The response tap sets false: nothing but the attributes reads its result, so the bulk of a
+   * stream makes no string at all.
+   */
+  keepText?: boolean;
+}
+
 /**
- * Exported for tests and the response tap. `fastPaths` false decodes every event through
- * JSON.parse (tests); `keepText` false keeps no generated text unless `captureContent` asks for
- * it (the tap, where nothing but the attributes reads the result), so the bulk of a stream makes no
- * string at all.
+ * The accumulator; `createStreamAccumulator` is its public face. Every chunk is parsed as it
+ * comes, so what it reports is always up to date (the response tap, which may join small writes
+ * first, does that before calling `write`).
  */
 export class Accumulator implements StreamAccumulator {
   readonly format: StreamFormat;
@@ -154,7 +155,7 @@ export class Accumulator implements StreamAccumulator {
   ended = false;
   aborted = false;
   firstContentChunk: number | undefined = undefined;
-  private content = 0;
+  contentChunks = 0;
   private writes = 0;
   private readonly startTime: number;
   private firstByteTime: number | undefined = undefined;
@@ -164,33 +165,27 @@ export class Accumulator implements StreamAccumulator {
   private readonly ndjson: NDJSONStreamParser | undefined;
   private readonly decoder: LLMStreamDecoder | undefined;
   private readonly maxBytes: number;
-  private readonly maxEventBytes: number;
-  /** Whether byte chunks are held (after the first content event of a parsed stream). */
-  private holding = false;
-  /** Held bytes: `heldBytes[0, heldLength)`. */
-  private heldBytes: Buffer | undefined = undefined;
-  private heldLength = 0;
+  private readonly options: StreamAccumulatorOptions;
   /** Seconds between content chunks (trackChunkIntervals()), and how many of them are filled. */
   private intervals: Float64Array | undefined = undefined;
   private intervalCount = 0;
   private lastContentTime = 0;
-  /** The result fill() computed once the stream was over (what observers are given too). */
+  /** The result once the stream is over, decoded once (attributes, error and observers share it). */
   private final: LLMResult | undefined = undefined;
+  private settled = false;
 
-  constructor(
-    private readonly options: StreamAccumulatorOptions,
-    fastPaths = true,
-    keepText = true,
-  ) {
+  constructor(settings: AccumulatorSettings = {}) {
+    const options = settings;
+    this.options = options;
     this.format = options.format ?? streamFormatFor(options.contentType);
     this.startTime = typeof options.startTime === 'number' && Number.isFinite(options.startTime) ? options.startTime : now();
     this.maxBytes = positive(options.maxBytes, DEFAULT_CONTENT_BYTES);
     const maxEventBytes = positive(options.maxEventBytes, DEFAULT_MAX_EVENT_BYTES);
-    this.maxEventBytes = maxEventBytes;
-    const textBytes = keepText || options.captureContent === true ? this.maxBytes : 0;
+    const fastPaths = settings.fastPaths !== false;
+    const textBytes = settings.keepText !== false || options.captureContent === true ? this.maxBytes : 0;
     if (this.format === 'sse') {
       this.decoder = new LLMStreamDecoder(textBytes, fastPaths);
-      this.sse = new SSEStreamParser(this.onEvent, { maxEventBytes });
+      this.sse = new SSEStreamParser(this.onEvent, { maxEventBytes, fastPath: fastPaths });
     } else if (this.format === 'ndjson') {
       this.decoder = new LLMStreamDecoder(textBytes, fastPaths);
       this.ndjson = new NDJSONStreamParser(this.onLine, { maxLineBytes: maxEventBytes });
@@ -198,25 +193,18 @@ export class Accumulator implements StreamAccumulator {
   }
 
   get chunks(): number {
-    this.flush();
     if (this.sse !== undefined) return this.sse.events;
     if (this.ndjson !== undefined) return this.ndjson.lines;
     return this.writes;
   }
 
-  get contentChunks(): number {
-    this.flush();
-    return this.content;
-  }
-
   get nonJsonEvents(): number {
-    this.flush();
     return this.decoder?.nonJsonEvents ?? 0;
   }
 
   get retainedBytes(): number {
     const parser = this.sse?.retainedBytes ?? this.ndjson?.retainedBytes ?? 0;
-    return parser + (this.decoder?.retainedBytes ?? 0) + this.heldLength;
+    return parser + (this.decoder?.retainedBytes ?? 0);
   }
 
   write(chunk: Uint8Array | string, encoding?: BufferEncoding): void {
@@ -247,14 +235,10 @@ export class Accumulator implements StreamAccumulator {
       this.bytes += n;
       this.writes++;
       if (input !== undefined) {
-        const before = this.content;
-        if (this.holding && typeof input !== 'string') {
-          this.hold(input, n);
-        } else {
-          if (this.heldLength > 0) this.flush();
-          this.parse(input);
-        }
-        if (this.intervals !== undefined && this.content !== before) this.noteContent(before);
+        const before = this.contentChunks;
+        if (this.sse !== undefined) this.sse.write(input);
+        else this.ndjson?.write(input);
+        if (this.intervals !== undefined && this.contentChunks !== before) this.noteContent(before);
       }
     } catch {
       // Observing must never break the stream it observes.
@@ -262,12 +246,11 @@ export class Accumulator implements StreamAccumulator {
   }
 
   /**
-   * Measures the time between content chunks from here on (`gen_ai.client.operation.time_per_output_chunk`):
-   * each chunk is then parsed as it comes, never held. For client streams, where chunks arrive
-   * over the network; call it before the first write.
+   * Measures the time between content chunks from here on (`gen_ai.client.operation.time_per_output_chunk`).
+   * For client streams, where chunks arrive over the network; call it before the first write.
    */
   trackChunkIntervals(): void {
-    if (this.intervals === undefined && this.content === 0) this.intervals = new Float64Array(64);
+    if (this.intervals === undefined && this.contentChunks === 0) this.intervals = new Float64Array(64);
   }
 
   /** Seconds from the end of each content chunk to the end of the next (see trackChunkIntervals). */
@@ -281,7 +264,7 @@ export class Accumulator implements StreamAccumulator {
    */
   private noteContent(before: number): void {
     const t = now();
-    let k = this.content - before;
+    let k = this.contentChunks - before;
     if (before > 0) {
       this.pushInterval((t - this.lastContentTime) / 1000);
       k--;
@@ -301,61 +284,11 @@ export class Accumulator implements StreamAccumulator {
     a[this.intervalCount++] = seconds > 0 ? seconds : 0;
   }
 
-  /** Holds a byte chunk for parsing later (see HOLD_BYTES); `n` is its size. */
-  private hold(input: Uint8Array, n: number): void {
-    if (this.heldLength + n > HOLD_BYTES) this.flush();
-    if (n > HOLD_BYTES) {
-      this.parse(input);
-      return;
-    }
-    // Copied: the writer may reuse its buffer once the write is done.
-    const held = (this.heldBytes ??= spareHoldBuffers.pop() ?? Buffer.allocUnsafeSlow(HOLD_BYTES));
-    held.set(input, this.heldLength);
-    this.heldLength += n;
-  }
-
-  /** Parses what is held and gives the hold buffer back: the stream is over. */
-  private release(): void {
-    this.flush();
-    this.holding = false;
-    const held = this.heldBytes;
-    if (held !== undefined) {
-      this.heldBytes = undefined;
-      if (spareHoldBuffers.length < MAX_SPARE_HOLD_BUFFERS) spareHoldBuffers.push(held);
-    }
-  }
-
-  /** Parses what is held. */
-  private flush(): void {
-    const n = this.heldLength;
-    if (n === 0) return;
-    this.heldLength = 0;
-    // The parser copies what it keeps, so the buffer is free again once this returns.
-    this.parse((this.heldBytes as Buffer).subarray(0, n));
-  }
-
-  private parse(input: Uint8Array | string): void {
-    if (this.sse !== undefined) this.sse.write(input);
-    else this.ndjson?.write(input);
-  }
-
-  /** SSEStreamParser fast-forward: the decoder takes a run of canonical content events whole. */
-  private readonly fastForward = (text: string, pos: number): number => {
-    const decoder = this.decoder as LLMStreamDecoder;
-    const end = decoder.sseRun(text, pos, this.maxEventBytes);
-    if (end !== pos) {
-      (this.sse as SSEStreamParser).events += decoder.runEvents;
-      this.content += decoder.runContent;
-    }
-    return end;
-  };
-
   end(): void {
     if (this.ended || this.aborted) return;
     this.ended = true;
     this.endTime = now();
     try {
-      this.release();
       this.sse?.end();
       this.ndjson?.end();
     } catch {
@@ -368,7 +301,6 @@ export class Accumulator implements StreamAccumulator {
     this.aborted = true;
     this.endTime = now();
     try {
-      this.release();
       this.sse?.end();
       this.ndjson?.abort();
     } catch {
@@ -387,14 +319,10 @@ export class Accumulator implements StreamAccumulator {
   /** One event's data, `text[start, end)`. */
   private data(text: string, start: number, end: number, index: number): void {
     if ((this.decoder as LLMStreamDecoder).data(text, start, end)) {
-      this.content++;
+      this.contentChunks++;
       if (this.firstContentChunk === undefined) {
         this.firstContentChunk = index;
         this.firstContentTime = now();
-        // The one timing that needs each chunk as it comes is known: from here chunks are held
-        // (unless every chunk's time is measured).
-        this.holding = this.intervals === undefined;
-        if ((this.decoder as LLMStreamDecoder).takesRuns) this.sse?.setFastForward(this.fastForward);
       }
     }
   }
@@ -405,7 +333,7 @@ export class Accumulator implements StreamAccumulator {
 
   /** The LLM result once the stream is over: the one the attributes were made from, else decoded now. */
   finalResult(): LLMResult | undefined {
-    return this.final ?? this.result(false);
+    return this.current();
   }
 
   /** Epoch ms the stream ended or was cut (now, while it goes on). */
@@ -420,7 +348,6 @@ export class Accumulator implements StreamAccumulator {
 
   private result(content: boolean): LLMResult | undefined {
     try {
-      this.flush();
       return this.decoder?.result(content);
     } catch {
       return undefined;
@@ -435,18 +362,47 @@ export class Accumulator implements StreamAccumulator {
 
   outcome(): StreamOutcome {
     const attributes: Attributes = {};
-    try {
-      const e = this.fill(attributes)?.error;
-      if (e !== undefined) return { attributes, error: e.message ? { type: e.type, message: e.message } : { type: e.type } };
-    } catch {
-      // see write()
-    }
-    return { attributes };
+    this.fill(attributes);
+    const error = this.streamError();
+    return error !== undefined ? { attributes, error } : { attributes };
   }
 
-  /** Writes attributes() into `a`; returns the LLM result they came from, if any. */
-  private fill(a: Attributes): LLMResult | undefined {
-    this.flush();
+  /** Writes `attributes()` into `target`, each by name (for the span's own object: see trace/span.ts `AttributeWrite`). Never throws. */
+  fillAttributes(target: Attributes): void {
+    this.fill(target);
+  }
+
+  /** The error the provider reported in the stream, if it did. Never throws. */
+  streamError(): StreamError | undefined {
+    try {
+      const e = this.current()?.error;
+      if (e === undefined) return undefined;
+      return e.message ? { type: e.type, message: e.message } : { type: e.type };
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The LLM result: decoded once when the stream is over, as it stands before that. */
+  private current(): LLMResult | undefined {
+    if (!this.ended && !this.aborted) return this.result(this.options.captureContent === true);
+    if (!this.settled) {
+      this.settled = true;
+      this.final = this.result(this.options.captureContent === true);
+    }
+    return this.final;
+  }
+
+  /** Writes attributes() into `a`, each named in the code (see fillAttributes). */
+  private fill(a: Attributes): void {
+    try {
+      this.fillUnguarded(a);
+    } catch {
+      // Attributes are best effort: what was written stays.
+    }
+  }
+
+  private fillUnguarded(a: Attributes): void {
     const seconds = (t: number): number => Math.max(0, t - this.startTime) / 1000;
     a['tracewire.stream.format'] = this.format;
     a['tracewire.stream.chunks'] = this.chunks;
@@ -455,8 +411,7 @@ export class Accumulator implements StreamAccumulator {
     a['tracewire.stream.duration'] = seconds(this.endTime ?? now());
     if (this.aborted) a['tracewire.stream.aborted'] = true;
     // The text is only needed for the output messages.
-    const result = this.result(this.options.captureContent === true);
-    if (this.ended || this.aborted) this.final = result;
+    const result = this.current();
     if (result !== undefined) {
       llmAttributes(
         result,
@@ -469,15 +424,14 @@ export class Accumulator implements StreamAccumulator {
           inputMessages: this.options.inputMessages,
           maxBytes: this.maxBytes,
           pricing: this.options.pricing,
-          contentChunks: this.content,
+          contentChunks: this.contentChunks,
           // Cut by the client: what was counted stays, the output estimated from it (marked).
-          estimateOutputFrom: this.aborted ? this.content : undefined,
+          estimateOutputFrom: this.aborted ? this.contentChunks : undefined,
           names: this.options.genAiNames,
         },
         a,
       );
     }
-    return result;
   }
 
   applyTo(span: AttributeTarget): void {

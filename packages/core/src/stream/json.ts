@@ -9,12 +9,10 @@
  */
 import type { LLMApi, LLMChoice, LLMResult, LLMToolCall } from '../llm/types';
 import { anthropicUsage } from './decoders/anthropic';
-import { TextBudget, count, str, toError } from './decoders/common';
+import { CHAT_USAGE, RESPONSES_USAGE, TextBudget, count, openaiUsage, str, toError } from './decoders/common';
 import { GeminiDecoder } from './decoders/gemini';
 import { OllamaDecoder, isOllamaLine } from './decoders/ollama';
 import { audioUsage, base64Bytes } from './decoders/openai-audio';
-import { chatUsage } from './decoders/openai-chat';
-import { responsesUsage } from './decoders/openai-responses';
 
 /** What the caller knows of the call (the endpoint it went to), for bodies that do not say what they are. */
 export interface ResponseHint {
@@ -238,7 +236,7 @@ function chatCompletion(body: any): LLMResult {
     id: str(body.id) ?? null,
     model: str(body.model) ?? null,
     choices,
-    usage: body.usage !== null && typeof body.usage === 'object' ? chatUsage(body.usage) : {},
+    usage: body.usage !== null && typeof body.usage === 'object' ? openaiUsage(body.usage, CHAT_USAGE) : {},
     truncated: false,
   };
   return result;
@@ -273,7 +271,7 @@ function response(body: any): LLMResult {
         finishReason: str(body.status) ?? null,
       },
     ],
-    usage: body.usage !== null && typeof body.usage === 'object' ? responsesUsage(body.usage) : {},
+    usage: body.usage !== null && typeof body.usage === 'object' ? openaiUsage(body.usage, RESPONSES_USAGE) : {},
     truncated: false,
   };
   if (body.error !== null && typeof body.error === 'object') result.error = toError(body.error, 'error');

@@ -96,10 +96,11 @@ export class LineSplitter {
   private utf8: Utf8Decoder | undefined = undefined;
   /**
    * Called where a line starts with nothing held (a chunk's start, after a blank line): may consume
-   * whole lines from `pos` and returns where it stopped (`pos` when it took none). The SSE parser
-   * uses it to pass over runs of events that one pattern recognises (see SSEStreamParser#fastForward).
+   * whole lines from `pos` and returns where it stopped (`pos` when it took none). `cr` is where
+   * the next CR is from `pos` on (-1: none; always -1 when CR does not end lines). The SSE parser
+   * takes simple events whole this way (SSEStreamParser#takeSimpleEvents).
    */
-  skip: ((text: string, pos: number) => number) | undefined = undefined;
+  skip: ((text: string, pos: number, cr: number) => number) | undefined = undefined;
 
   /**
    * @param onLine called for each complete line
@@ -193,15 +194,18 @@ export class LineSplitter {
       this.skipLF = false;
       if (text.charCodeAt(0) === LF) pos = 1;
     }
-    if (this.skip !== undefined && this.partial.length === 0 && !this.overflow) pos = this.skip(text, pos);
     // Where the next CR is, searched again only once passed: streams without CR pay one search.
     let cr = this.crIsLineEnd ? text.indexOf('\r', pos) : -1;
+    if (this.skip !== undefined && this.partial.length === 0 && !this.overflow) pos = this.skip(text, pos, cr);
     while (pos < len) {
       // A blank line (what ends an SSE event) needs no search.
       if (text.charCodeAt(pos) === LF && this.partial.length === 0 && !this.overflow) {
         this.onLine(text, pos, pos);
         pos++;
-        if (this.skip !== undefined) pos = this.skip(text, pos);
+        if (this.skip !== undefined) {
+          if (cr !== -1 && cr < pos) cr = text.indexOf('\r', pos);
+          pos = this.skip(text, pos, cr);
+        }
         continue;
       }
       const lf = text.indexOf('\n', pos);

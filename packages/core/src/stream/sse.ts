@@ -26,6 +26,11 @@ export interface SSEParserOptions {
    * counted (`events`, `oversizedEvents`) but not dispatched, so memory stays bounded.
    */
   maxEventBytes?: number;
+  /**
+   * Take events that are exactly `data: <text>` LF LF in one step instead of line by line (default
+   * true; the same events either way, see `SSEStreamParser#takeSimpleEvents`). False only to test that.
+   */
+  fastPath?: boolean;
 }
 
 export interface SSEParser {
@@ -54,6 +59,7 @@ export type SSEEventHandler = (type: string, text: string, start: number, end: n
 export const DEFAULT_MAX_EVENT_BYTES = 1024 * 1024;
 
 const COLON = 0x3a;
+const LF = 0x0a;
 const SPACE = 0x20;
 const BOM = 0xfeff;
 const EVENT = [0x65, 0x76, 0x65, 0x6e, 0x74];
@@ -93,21 +99,42 @@ export class SSEStreamParser implements SSEParser {
   ) {
     this.max = options.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES;
     this.lines = new LineSplitter(this.line, this.overflow, true, this.max);
+    if (options.fastPath !== false) this.lines.skip = this.takeSimpleEvents;
   }
 
   /**
-   * Lets `fn` pass over events the caller recognises whole, without them going line by line through
-   * this parser: at the start of an event (nothing of one received yet), `fn(text, pos)` may consume
-   * complete events from `pos`, each `data: …` and a blank line with LF line ends, handle them as
-   * the `onEvent` handler would, and return where they end (`pos` for none) with `events` already
-   * increased by their number. `undefined` turns it off.
+   * The fast path, at a line start with nothing held: while nothing of an event has been received
+   * (no field, no type, past the first line and its BOM), takes each complete event that is exactly
+   * `data: <text>` LF LF, short enough that no size check can fail (3 bytes a character at most),
+   * with no CR in it: it dispatches `text` as a view, as the line-by-line path would, and counts it.
+   * The bulk of an LLM token stream is such events; anything else is left to the lines. `cr` is
+   * where the next CR is from `pos` on (-1: none). Returns where it stopped.
    */
-  setFastForward(fn: ((text: string, pos: number) => number) | undefined): void {
-    this.lines.skip =
-      fn === undefined
-        ? undefined
-        : (text, pos) => (this.first || this.started || this.dataText !== undefined || this.broken || this.eventType !== undefined ? pos : fn(text, pos));
-  }
+  private readonly takeSimpleEvents = (text: string, pos: number, cr: number): number => {
+    if (this.first || this.started || this.dataText !== undefined || this.broken || this.eventType !== undefined) return pos;
+    const len = text.length;
+    const limit = this.max / 3;
+    for (;;) {
+      // `data: ` (the charCodes: cheaper than startsWith with a position, which V8 does not optimise).
+      if (
+        pos + 8 > len ||
+        text.charCodeAt(pos) !== 0x64 ||
+        text.charCodeAt(pos + 1) !== 0x61 ||
+        text.charCodeAt(pos + 2) !== 0x74 ||
+        text.charCodeAt(pos + 3) !== 0x61 ||
+        text.charCodeAt(pos + 4) !== COLON ||
+        text.charCodeAt(pos + 5) !== SPACE
+      ) {
+        return pos;
+      }
+      const lf = text.indexOf('\n', pos + 6);
+      if (lf === -1 || lf + 1 >= len || text.charCodeAt(lf + 1) !== LF || lf + 2 - pos > limit) return pos;
+      if (cr !== -1 && cr < lf) return pos;
+      this.events++;
+      this.onEvent('message', text, pos + 6, lf, this.lastEventId);
+      pos = lf + 2;
+    }
+  };
 
   get pending(): boolean {
     return this.started || this.lines.hasPartialLine;

@@ -3,7 +3,6 @@ import type {
   InstrumentationScope,
   SpanKind,
   Exporter,
-  FinishedTrace,
   Link,
   Span,
   SpanContext,
@@ -14,9 +13,9 @@ import type {
 import { TraceFlags } from '../types';
 import { currentSpan, isTracingSuppressed, runWithSpan } from '../context/storage';
 import { newSpanId, newTraceId } from '../trace/ids';
-import { INVALID_SPAN, NonRecordingSpan, OWNER, RecordingSpan, errorTypeOf, isSpan } from '../trace/span';
-import { LocalTrace, TraceStore } from '../store/store';
-import { ExportPipeline } from '../export/pipeline';
+import { INVALID_SPAN, NonRecordingSpan, RecordingSpan, errorTypeOf, isSpan, ownerOf } from '../trace/span';
+import { TraceStore } from '../store/store';
+import { TraceProcessor } from '../processor/processor';
 import { ConsoleExporter } from '../export/console';
 import { defaultGetter, isValidSpanId, isValidTraceId } from '../propagation';
 import type { Baggage, CarrierGetter } from '../propagation';
@@ -25,7 +24,7 @@ import type { RemoteContext } from '../propagation/remote';
 import { resolveConfig } from '../config';
 import { traceIdBelowRatio } from '../sampling';
 import type { ResolvedConfig } from '../config';
-import { logThrottled, warnOnce } from '../diag/warn';
+import { warnOnce } from '../diag/warn';
 import { checkObserver, combineObservers } from '../observe';
 import type { ObserverSet, TracerObserver } from '../observe';
 
@@ -75,14 +74,14 @@ export function recordError(span: Span, err: unknown): void {
 }
 
 /** The tracer owning each store: children of a span belong to the tracer of the trace they join. */
-const TRACER_OF_STORE = new WeakMap<TraceStore, TracerImpl>();
+const TRACER_OF_STORE = new WeakMap<object, TracerImpl>();
 
 /**
  * The tracer whose trace `span` belongs to, if it is a recorded Tracewire span: module-level
  * helpers and other tracers start its children there, so that tracer's limits and counters apply.
  */
 export function tracerOwning(span: Span | SpanContext | null | undefined): Tracer | undefined {
-  return span instanceof RecordingSpan ? TRACER_OF_STORE.get((span[OWNER] as LocalTrace).store) : undefined;
+  return span instanceof RecordingSpan ? TRACER_OF_STORE.get(ownerOf(span) as TraceStore) : undefined;
 }
 
 /** A scope exporters can write: a non-empty name, and strings (or nothing) for version and schemaUrl. */
@@ -119,11 +118,7 @@ export function incomingSpan(tracer: Tracer, name: string, carrier: unknown, opt
 class TracerImpl implements Tracer {
   readonly config: ResolvedConfig;
   private readonly store: TraceStore;
-  private readonly pipeline: ExportPipeline;
-  private readonly dropped: Record<string, number> = Object.create(null);
-  private startedTraces = 0;
-  private exportedTraces = 0;
-  private exportedSpans = 0;
+  private readonly processor: TraceProcessor;
   private shutDown = false;
   /** Set when the sampler is parent-based trace-id ratio (the default, or a number): decided inline. */
   private readonly ratio: number | undefined;
@@ -134,35 +129,13 @@ class TracerImpl implements Tracer {
     this.config = resolveConfig(options);
     this.ratio = this.config.parentBasedRatio;
     const exporters = this.config.exporters ?? exportersByName(this.config.exporterNames ?? ['console']);
-    const drop = (reason: string, n = 1) => {
-      this.dropped[reason] = (this.dropped[reason] ?? 0) + n;
-    };
-    this.pipeline = new ExportPipeline(exporters, this.config.batch, drop);
     const names = this.config.exporterNames;
     if (exporters.length === 0 && names !== undefined && names.length > 0) {
       warnOnce('no-exporter', `OTEL_TRACES_EXPORTER=${names.join(',')} gave no usable exporter; finished traces are counted as dropped (no_exporter)`);
     }
-    // Without any exporter a finished trace goes nowhere: counted as such, never as exported.
-    const hasExporters = exporters.length > 0;
-    const tail = this.config.tail;
-    this.store = new TraceStore(this.config.store, this.config.resource, (trace: FinishedTrace) => {
-      if (tail !== undefined && trace.fragment === 0 && !tail(trace)) {
-        drop('tail');
-        return false;
-      }
-      if (this.shutDown && trace.fragment > 0) {
-        drop('after_shutdown');
-        return true;
-      }
-      if (!hasExporters) {
-        drop('no_exporter');
-        return true;
-      }
-      this.exportedTraces++;
-      this.exportedSpans += trace.spans.length;
-      this.pipeline.submit(trace);
-      return true;
-    }, drop);
+    // The store completes traces; the processor decides (tail), counts and queues them.
+    this.processor = new TraceProcessor({ exporters, batch: this.config.batch, tail: this.config.tail, name: String(this.config.resource['service.name']) });
+    this.store = new TraceStore(this.config.store, this.config.resource, this.processor);
     TRACER_OF_STORE.set(this.store, this);
     if (this.config.observers !== undefined) for (const o of this.config.observers) this.addObserver(o);
     // OTEL_METRICS_EXPORTER: @tracewire/metrics, installed beside core, observes this tracer.
@@ -185,11 +158,8 @@ class TracerImpl implements Tracer {
 
   startSpan(name: string, opts?: StartSpanOptions): Span {
     if (!opts) return this.start(name, 'internal', undefined, undefined, undefined, undefined);
-    const span = this.start(name, opts.kind || 'internal', opts.attributes, opts.links, opts.startTime, opts.parent);
     const scope = opts.instrumentationScope;
-    // Set after start(), so a span redirected to the tracer owning its parent's trace gets it too.
-    if (scope !== undefined && span instanceof RecordingSpan && isScope(scope)) span.instrumentationScope = scope;
-    return span;
+    return this.start(name, opts.kind || 'internal', opts.attributes, opts.links, opts.startTime, opts.parent, undefined, scope !== undefined && isScope(scope) ? scope : undefined);
   }
 
   /** startSpan with positional arguments: no options object on the per-request path. */
@@ -201,6 +171,7 @@ class TracerImpl implements Tracer {
     startTime: StartSpanOptions['startTime'],
     parent: Span | SpanContext | undefined | null,
     rootTraceId?: string,
+    scope?: InstrumentationScope,
   ): Span {
     if (isTracingSuppressed()) return INVALID_SPAN;
     if (parent === undefined) parent = currentSpan();
@@ -209,11 +180,11 @@ class TracerImpl implements Tracer {
     let localParent: RecordingSpan | undefined;
     if (parent) {
       if (parent instanceof RecordingSpan) {
-        const trace = parent[OWNER] as LocalTrace;
-        if (trace.store !== this.store) {
+        const owner = ownerOf(parent);
+        if (owner !== this.store) {
           // A span of another tracer's trace: the child joins that trace, under that tracer's limits.
-          const owner = TRACER_OF_STORE.get(trace.store);
-          if (owner !== undefined) return owner.start(name, kind, attributes, links, startTime, parent);
+          const other = TRACER_OF_STORE.get(owner as TraceStore);
+          if (other !== undefined) return other.start(name, kind, attributes, links, startTime, parent, undefined, scope);
         }
         // Our own span: its ids are valid by construction, no need to re-check them.
         localParent = parent;
@@ -243,20 +214,14 @@ class TracerImpl implements Tracer {
     const traceFlags = randomFlag | (sampled ? TraceFlags.SAMPLED : 0);
     if (!sampled) return new NonRecordingSpan(traceState ? { traceId, spanId, traceFlags, traceState } : { traceId, spanId, traceFlags });
 
-    let trace: LocalTrace | undefined;
-    if (localParent) {
-      trace = localParent[OWNER] as LocalTrace;
-      if (!this.store.admit(trace)) return new NonRecordingSpan({ traceId, spanId, traceFlags, traceState });
-    } else {
-      trace = this.store.open();
-      if (!trace || !this.store.admit(trace)) {
-        if (trace) this.store.live.delete(trace);
-        return new NonRecordingSpan({ traceId, spanId, traceFlags, traceState });
-      }
-      this.startedTraces++;
+    // A child takes a place in its parent's local trace; a root opens one (both counted past the caps).
+    const trace = localParent !== undefined ? this.store.traceOfSpan(localParent) : this.store.openTrace();
+    if (trace === undefined || (localParent !== undefined && !this.store.admit(trace))) {
+      return new NonRecordingSpan({ traceId, spanId, traceFlags, traceState });
     }
     const span = new RecordingSpan({
-      owner: trace,
+      owner: this.store,
+      trace,
       limits: this.config.spanLimits,
       traceId,
       spanId,
@@ -267,14 +232,11 @@ class TracerImpl implements Tracer {
       traceState,
       name: typeof name === 'string' ? name : String(name),
       kind,
+      instrumentationScope: scope,
       attributes,
       links,
       startTime,
     });
-    if (!localParent) {
-      trace.root = span;
-      trace.openedAt = span.startTime;
-    }
     this.store.add(trace, span);
     return span;
   }
@@ -392,39 +354,19 @@ class TracerImpl implements Tracer {
   }
 
   async forceFlush(): Promise<void> {
-    await this.pipeline.forceFlush();
+    await this.processor.forceFlush();
   }
 
   async shutdown(timeoutMs = 30000): Promise<void> {
     if (this.shutDown) return;
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      this.store.close();
-      this.shutDown = true;
-      const deadline = new Promise<'timeout'>((resolve) => {
-        timer = setTimeout(() => resolve('timeout'), timeoutMs);
-        timer.unref();
-      });
-      const result = await Promise.race([this.pipeline.shutdown(), deadline]);
-      if (result === 'timeout') logThrottled('shutdown-timeout', `shutdown did not complete within ${timeoutMs} ms`);
-    } finally {
-      if (timer !== undefined) clearTimeout(timer);
-    }
+    // Live traces go out as they stand (incomplete or partial); then nothing new is recorded.
+    this.store.close();
+    this.shutDown = true;
+    await this.processor.shutdown(timeoutMs);
   }
 
   stats(): TracerStats {
-    const exporters = this.pipeline.counters();
-    let exportErrors = 0;
-    for (const k in exporters) exportErrors += exporters[k].failed;
-    return {
-      liveTraces: this.store.live.size,
-      startedTraces: this.startedTraces,
-      exportedTraces: this.exportedTraces,
-      exportedSpans: this.exportedSpans,
-      dropped: { ...this.dropped },
-      exportErrors,
-      exporters,
-    };
+    return { liveTraces: this.store.liveCount, startedTraces: this.store.openedCount, ...this.processor.stats() };
   }
 }
 

@@ -19,14 +19,13 @@ describe('export pipeline', () => {
       exporters: [throwing, rejecting, hanging, good],
       batch: { scheduledDelayMillis: 1, exportTimeoutMillis: 200 },
     });
-    const started = Date.now();
     for (let i = 0; i < 3; i++) tracer.withSpan(`req${i}`, () => undefined, { parent: null });
-    // Ending spans never waits for exporters: the request path is synchronous.
-    expect(Date.now() - started).toBeLessThan(50);
+    // Ending spans never waits for exporters: nothing is exported on the request's stack.
+    expect(good.traces()).toHaveLength(0);
     const traces = await good.waitFor(3, 1000);
     expect(traces).toHaveLength(3);
-    // the healthy exporter got its data well before the hanging one timed out
-    expect(Date.now() - started).toBeLessThan(190);
+    // the healthy exporter got its data before the hanging one timed out (how fast: bench/pipeline.js)
+    expect(tracer.stats().exporters.hanging.timeouts).toBe(0);
     await tracer.forceFlush();
     const s = tracer.stats();
     expect(s.exporters.throwing).toMatchObject({ failed: 3, exported: 0 });
@@ -93,7 +92,9 @@ describe('export pipeline', () => {
     const tracer = createTracer({ exporters: [hanging], batch: { maxQueueSize: 4, maxExportBatchSize: 2, scheduledDelayMillis: 10_000, exportTimeoutMillis: 50 } });
     for (let i = 0; i < 10; i++) tracer.withSpan(`req${i}`, () => undefined, { parent: null });
     const s = tracer.stats();
-    expect(s.exportedTraces).toBe(10);
+    // All 10 were handed to the queue; none was delivered (issue #12: exportedTraces counts deliveries).
+    expect(s.submittedTraces).toBe(10);
+    expect(s.exportedTraces).toBe(0);
     expect(s.dropped.queue_full).toBe(6);
     expect(s.exporters.hanging.dropped).toBe(6);
     await tracer.shutdown(1000);
@@ -182,11 +183,12 @@ describe('export pipeline', () => {
     expect(tracer.startSpan('after', { parent: null }).isRecording()).toBe(false);
   });
 
-  it('shutdown returns within its timeout even if an exporter hangs', async () => {
-    const tracer = createTracer({ exporters: [hanging], batch: { exportTimeoutMillis: 60_000 } });
+  it('shutdown returns within its timeout even if an exporter hangs, and says so naming the tracer and the exporter', async () => {
+    const tracer = createTracer({ serviceName: 'checkout', exporters: [hanging], batch: { exportTimeoutMillis: 60_000 } });
     tracer.withSpan('r', () => undefined, { parent: null });
-    const t0 = Date.now();
+    // The export would time out only after a minute: resolving at all is returning within the timeout.
     await tracer.shutdown(100);
-    expect(Date.now() - t0).toBeLessThan(1000);
+    expect(stderrLines('did not complete within 100 ms')).toEqual([expect.stringContaining('"checkout"')]);
+    expect(stderrLines('did not complete within 100 ms')[0]).toContain('still exporting: "hanging"');
   });
 });

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { createSSEParser } from '../../src/stream';
+import { SSEStreamParser } from '../../src/stream/sse';
 import type { SSEEvent, SSEParserOptions } from '../../src/stream';
 import { pieces, randomPieces, splitAt } from './helpers';
 
@@ -249,6 +250,44 @@ describe('createSSEParser', () => {
       const whole = events([body]);
       expect(whole).toHaveLength(200);
       for (let seed = 1; seed <= 5; seed++) expect(events(randomPieces(body, seed, 300))).toEqual(whole);
+    });
+  });
+
+  describe('simple events taken whole (the fast path)', () => {
+    // `data: <text>` LF LF events at an event start go past the line-by-line path in one step;
+    // everything around them (other fields, CR, comments, BOM, oversize, cuts) must come out the same.
+    const piece = fc.constantFrom(
+      'data: {"a":1}\n\n', 'data: x\n\n', 'data: \n\n', 'data: [DONE]\n\n', 'data: ü東🚀\n\n', 'data:x\n\n', 'data: a\r\n\r\n',
+      'data: a\ndata: b\n\n', 'event: t\ndata: e\n\n', 'id: 7\n', ': ping\n', '\n', '\r', 'data: ', '\uFEFF', 'retry: 5\n', 'x', 'data: ' + 'y'.repeat(40) + '\n\n',
+    );
+    const stream = fc.array(piece, { maxLength: 40 }).map((t) => t.join(''));
+    const parserState = (chunks: Array<string | Buffer>, fastPath: boolean, maxEventBytes?: number) => {
+      const out: SSEEvent[] = [];
+      const parser = createSSEParser((e) => out.push(e), { fastPath, maxEventBytes });
+      for (const c of chunks) parser.write(c);
+      const counts = { events: parser.events, oversized: parser.oversizedEvents, pending: parser.pending, retry: parser.retry };
+      parser.end();
+      return { out, counts };
+    };
+
+    it('gives the events and counts of the line-by-line path, as text or bytes, however cut (property)', () => {
+      fc.assert(
+        fc.property(stream, fc.array(fc.nat(), { maxLength: 10 }), fc.boolean(), fc.constantFrom(undefined, 30, 64), (body, cuts, asText, max) => {
+          const bytes = Buffer.from(body, 'utf8');
+          const chunks = asText ? cutText(body, cuts) : splitAt(bytes, cuts.map((c) => c % (bytes.length + 1)));
+          expect(parserState(chunks, true, max)).toEqual(parserState([bytes], false, max));
+        }),
+        { numRuns: 1000 },
+      );
+    });
+
+    it('hands over each event\'s data as a view of the chunk, counted as it goes', () => {
+      const seen: Array<[string, number, number]> = [];
+      const parser = new SSEStreamParser((type, _text, start, end) => seen.push([type, start, end]));
+      const chunk = 'data: one\n\ndata: two\n\n';
+      parser.write(chunk);
+      expect(parser.events).toBe(2);
+      expect(seen).toEqual([['message', 6, 9], ['message', 17, 20]]);
     });
   });
 });

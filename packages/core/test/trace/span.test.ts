@@ -65,6 +65,31 @@ describe('Span', () => {
     expect(data.dropped.attributes).toBe(1);
   });
 
+  it('writeAttributes with a fill function writes into the span and applies the count limit after it', async () => {
+    const data = await oneSpan((s) => {
+      s.setAttribute('kept', 1).setAttribute('shared', 'old');
+      writeAttributes(s, (t) => {
+        t['shared'] = 'new';
+        t['a'] = 2;
+        t['b'] = 3;
+        t['c'] = 4;
+      });
+      // Full: a later attribute is dropped and counted too.
+      s.setAttribute('d', 5);
+    }, { attributeCountLimit: 4 });
+    expect(data.attributes).toEqual({ kept: 1, shared: 'new', a: 2, b: 3 });
+    expect(data.dropped.attributes).toBe(2);
+  });
+
+  it('writeAttributes with a fill function truncates to the length limit', async () => {
+    const data = await oneSpan((s) => {
+      writeAttributes(s, (t) => {
+        t['s'] = 'abcdefgh';
+      });
+    }, { attributeValueLengthLimit: 4 });
+    expect(data.attributes).toEqual({ s: 'abcd' });
+  });
+
   it('truncates string values to the length limit', async () => {
     const data = await oneSpan((s) => {
       s.setAttribute('s', 'abcdefgh');

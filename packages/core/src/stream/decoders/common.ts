@@ -5,6 +5,30 @@
 import type { LLMApi, LLMChoice, LLMError, LLMProvider, LLMResult, LLMToolCall, LLMUsage } from '../../llm/types';
 import { detach, utf8Length } from '../lines';
 
+/** Where OpenAI's usage objects keep each count: Chat Completions and the Responses API name them apart. */
+export interface OpenAIUsageNames {
+  input: string;
+  output: string;
+  inputDetails: string;
+  outputDetails: string;
+}
+export const CHAT_USAGE: OpenAIUsageNames = { input: 'prompt_tokens', output: 'completion_tokens', inputDetails: 'prompt_tokens_details', outputDetails: 'completion_tokens_details' };
+export const RESPONSES_USAGE: OpenAIUsageNames = { input: 'input_tokens', output: 'output_tokens', inputDetails: 'input_tokens_details', outputDetails: 'output_tokens_details' };
+
+/** An OpenAI usage object (chunk or whole response) in Tracewire's terms; counts it lacks are left out. */
+export function openaiUsage(u: any, names: OpenAIUsageNames): LLMUsage {
+  const out: LLMUsage = {};
+  const input = count(u[names.input]);
+  if (input !== undefined) out.input = input;
+  const output = count(u[names.output]);
+  if (output !== undefined) out.output = output;
+  const cached = count(u[names.inputDetails]?.cached_tokens);
+  if (cached !== undefined) out.cached = cached;
+  const reasoning = count(u[names.outputDetails]?.reasoning_tokens);
+  if (reasoning !== undefined) out.reasoning = reasoning;
+  return out;
+}
+
 /** Most choices (OpenAI `n`) and tool calls per choice kept from one response. */
 export const MAX_CHOICES = 128;
 export const MAX_TOOL_CALLS = 128;
@@ -147,26 +171,6 @@ export abstract class StreamDecoder {
    */
   fast(_text: string, _start: number, _end: number): boolean | undefined {
     return undefined;
-  }
-
-  /** Whether `sseRun` can take anything (only then is it worth calling at every event start). */
-  readonly takesRuns: boolean = false;
-  /** Where the last `sseRun` stopped, the events it took, and of them those with content. */
-  runEnd = 0;
-  runEvents = 0;
-  runContent = 0;
-
-  /**
-   * Takes the run of SSE events starting at `pos` in `text` that are each exactly
-   * `data: <canonical content delta>` LF LF, no longer than `maxEvent`, with the same effect as
-   * `fast()` on each, and sets `runEnd` (`pos` when there is none), `runEvents` and `runContent`,
-   * all three after each event, so they hold what was taken even if it stopped short. One sticky
-   * pattern per event, with no per-line parsing: the bulk of a stream.
-   */
-  sseRun(_text: string, pos: number, _maxEvent: number): void {
-    this.runEnd = pos;
-    this.runEvents = 0;
-    this.runContent = 0;
   }
 
   /** `data: [DONE]` (OpenAI Chat Completions). */

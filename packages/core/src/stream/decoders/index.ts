@@ -113,11 +113,6 @@ export class LLMStreamDecoder {
     this.budget = new TextBudget(maxTextBytes);
   }
 
-  /** Whether an LLM stream was recognised. */
-  get recognised(): boolean {
-    return this.decoder !== undefined;
-  }
-
   /** Bytes of captured text held. */
   get retainedBytes(): number {
     return this.budget.used;
@@ -185,35 +180,6 @@ export class LLMStreamDecoder {
     } catch {
       return false;
     }
-  }
-
-  /** Whether `sseRun` can take runs of this stream's events (a recognised decoder that has them, fast paths on). */
-  get takesRuns(): boolean {
-    return this.fastPaths && this.decoder !== undefined && this.decoder.takesRuns;
-  }
-
-  /** Events, and of them events with content, that the last `sseRun` took. */
-  runEvents = 0;
-  runContent = 0;
-
-  /**
-   * Passes over the run of canonical content events from `pos` (see StreamDecoder#sseRun):
-   * returns where it ends, with `runEvents` and `runContent` set. Never throws.
-   */
-  sseRun(text: string, pos: number, maxEvent: number): number {
-    const d = this.decoder;
-    this.runEvents = 0;
-    this.runContent = 0;
-    if (d === undefined || !this.takesRuns) return pos;
-    try {
-      d.sseRun(text, pos, maxEvent);
-    } catch {
-      // Not expected (string operations on validated text); what was taken before stays taken,
-      // and the general path goes on from there.
-    }
-    this.runEvents = d.runEvents;
-    this.runContent = d.runContent;
-    return d.runEnd;
   }
 
   /**

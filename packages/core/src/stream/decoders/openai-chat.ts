@@ -10,7 +10,7 @@
  */
 import { detach } from '../lines';
 import type { ChoiceBuilder } from './common';
-import { DIGITS, JSON_INT, JSON_STRING, PLAIN_ASCII, PLAIN_STRING, StreamDecoder, count, digitsEnd, intAt, jsonText, keep, literal, pattern, str, toError } from './common';
+import { CHAT_USAGE, DIGITS, JSON_INT, JSON_STRING, PLAIN_ASCII, PLAIN_STRING, StreamDecoder, digitsEnd, intAt, jsonText, keep, literal, openaiUsage, pattern, str, toError } from './common';
 
 const CHOICES = '"choices":[';
 const INDEX = '{"index":';
@@ -41,9 +41,6 @@ const CHOICE_DELTA = pattern(
   String.raw`(?:,"logprobs":null)?,"finish_reason":(?:null|"([^"\\\x00-\x1f]*)")\}\](?:,"usage":null)?(?:,"obfuscation":${PLAIN_STRING})?\}`,
 );
 
-/** PLAIN_CONTENT as the rest of an SSE event: then its line end and the blank line (LF only). */
-const SSE_PLAIN_CONTENT = pattern(PLAIN_CONTENT.source, '\n\n');
-
 /** After the prefix of the usage-only last chunk: no choices, then the usage object. */
 const NO_CHOICES_USAGE = '],"usage":{';
 /** What may follow its usage object: the obfuscation padding, then the chunk's end. */
@@ -52,24 +49,9 @@ const OBFUSCATION_END = pattern(String.raw`,"obfuscation":${PLAIN_STRING}\}`);
 /** Text without a nested value or an escape: stops at the first `[`, `{` or backslash. */
 const SCALARS = /[^[{\\]*/y;
 
-/** Usage object of Chat Completions (chunk or whole response). */
-export function chatUsage(u: any): { input?: number; output?: number; cached?: number; reasoning?: number } {
-  const out: { input?: number; output?: number; cached?: number; reasoning?: number } = {};
-  const input = count(u.prompt_tokens);
-  if (input !== undefined) out.input = input;
-  const output = count(u.completion_tokens);
-  if (output !== undefined) out.output = output;
-  const cached = count(u.prompt_tokens_details?.cached_tokens);
-  if (cached !== undefined) out.cached = cached;
-  const reasoning = count(u.completion_tokens_details?.reasoning_tokens);
-  if (reasoning !== undefined) out.reasoning = reasoning;
-  return out;
-}
-
 export class OpenAIChatDecoder extends StreamDecoder {
   readonly provider = 'openai' as const;
   readonly api = 'chat.completions' as const;
-  override readonly takesRuns = true;
   private sawDone = false;
   /**
    * The text of a chunk up to and including `"choices":[`, when it held only top-level scalars
@@ -77,8 +59,6 @@ export class OpenAIChatDecoder extends StreamDecoder {
    * chunk starting with it has nothing new before its choices.
    */
   private prefix: string | undefined = undefined;
-  /** `data: ` and the prefix: where an SSE event of this stream starts (made once, not per run). */
-  private head: string | undefined = undefined;
 
   /**
    * The canonical chunks (content, tool arguments, finish, usage), validated to the last character:
@@ -132,28 +112,6 @@ export class OpenAIChatDecoder extends StreamDecoder {
     return true;
   }
 
-  override sseRun(text: string, pos: number, maxEvent: number): void {
-    this.runEnd = pos;
-    this.runEvents = 0;
-    this.runContent = 0;
-    const head = this.head;
-    if (head === undefined) return;
-    const at = head.length;
-    // `data: ` and the prefix, then PLAIN_CONTENT and the blank line. (Cheaper than startsWith
-    // with a position, which V8 does not optimise; one pattern holding the prefix would have to be
-    // compiled per stream, since the prefix holds the response's id.)
-    while (text.slice(pos, pos + at) === head) {
-      SSE_PLAIN_CONTENT.lastIndex = pos + at;
-      if (!SSE_PLAIN_CONTENT.test(text)) break;
-      const next = SSE_PLAIN_CONTENT.lastIndex;
-      if (next - pos > maxEvent) break;
-      const content = this.plainContent(text, pos + at);
-      this.runEvents++;
-      if (content) this.runContent++;
-      this.runEnd = pos = next;
-    }
-  }
-
   /**
    * The usage-only last chunk: after the learnt prefix (at `at`), `],"usage":{…}`, optionally the
    * obfuscation padding, `}`. Only the usage object goes through JSON.parse: the rest is fixed
@@ -179,7 +137,7 @@ export class OpenAIChatDecoder extends StreamDecoder {
       return undefined;
     }
     // Same effect as event(JSON.parse(raw)): the value starts with `{`, so it is an object.
-    this.usage = chatUsage(usage);
+    this.usage = openaiUsage(usage, CHAT_USAGE);
     return false;
   }
 
@@ -191,9 +149,8 @@ export class OpenAIChatDecoder extends StreamDecoder {
     SCALARS.lastIndex = 1;
     SCALARS.test(raw);
     if (SCALARS.lastIndex < k) return;
-    // One copy: the prefix is a view of the head.
-    this.head = detach('data: ' + raw.slice(0, k + CHOICES.length));
-    this.prefix = this.head.slice(6);
+    // A copy: the prefix outlives the chunk it was cut from.
+    this.prefix = detach(raw.slice(0, k + CHOICES.length));
   }
 
   event(json: any, raw: string): boolean {
@@ -214,7 +171,7 @@ export class OpenAIChatDecoder extends StreamDecoder {
       if (model !== undefined) this.model = model;
     }
     const u = json.usage;
-    if (u !== null && typeof u === 'object') this.usage = chatUsage(u);
+    if (u !== null && typeof u === 'object') this.usage = openaiUsage(u, CHAT_USAGE);
     const choices = json.choices;
     if (!Array.isArray(choices)) return false;
     let content = false;

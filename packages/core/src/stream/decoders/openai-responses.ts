@@ -8,7 +8,7 @@
  * event.
  */
 import type { ToolCallBuilder } from './common';
-import { DIGITS, JSON_STRING, PLAIN_ASCII, PLAIN_STRING, StreamDecoder, count, digitsEnd, intAt, jsonText, keep, literal, pattern, str, toError } from './common';
+import { DIGITS, JSON_STRING, PLAIN_ASCII, PLAIN_STRING, RESPONSES_USAGE, StreamDecoder, digitsEnd, intAt, jsonText, keep, literal, openaiUsage, pattern, str, toError } from './common';
 
 const DELTA_HEAD = '{"type":"response.output_text.delta","content_index":';
 const DELTA = ',"delta":"';
@@ -26,20 +26,6 @@ const AFTER_DELTA = String.raw`,"item_id":${PLAIN_STRING},"logprobs":\[\],(?:"ob
  */
 const PLAIN_TEXT_DELTA = pattern(literal(DELTA_HEAD), DIGITS, literal(DELTA), PLAIN_ASCII, '"', AFTER_DELTA);
 const TEXT_DELTA = pattern(literal(DELTA_HEAD), DIGITS, literal(',"delta":'), JSON_STRING, AFTER_DELTA);
-
-/** Usage object of the Responses API. */
-export function responsesUsage(u: any): { input?: number; output?: number; cached?: number; reasoning?: number } {
-  const out: { input?: number; output?: number; cached?: number; reasoning?: number } = {};
-  const input = count(u.input_tokens);
-  if (input !== undefined) out.input = input;
-  const output = count(u.output_tokens);
-  if (output !== undefined) out.output = output;
-  const cached = count(u.input_tokens_details?.cached_tokens);
-  if (cached !== undefined) out.cached = cached;
-  const reasoning = count(u.output_tokens_details?.reasoning_tokens);
-  if (reasoning !== undefined) out.reasoning = reasoning;
-  return out;
-}
 
 export class OpenAIResponsesDecoder extends StreamDecoder {
   readonly provider = 'openai' as const;
@@ -152,7 +138,7 @@ export class OpenAIResponsesDecoder extends StreamDecoder {
     if (id !== undefined) this.id = id;
     const model = str(r.model);
     if (model !== undefined) this.model = model;
-    if (r.usage !== null && typeof r.usage === 'object') this.usage = responsesUsage(r.usage);
+    if (r.usage !== null && typeof r.usage === 'object') this.usage = openaiUsage(r.usage, RESPONSES_USAGE);
     if (!terminal) return;
     const status = str(r.status);
     if (status !== undefined) {

@@ -1,6 +1,6 @@
-import type { LLMResult } from '../../src/llm';
-import { expectedResult, feed, loadFixtures, pieces, sse } from './helpers';
-import type { Fixture } from './helpers';
+import type { LLMResult } from '../../../src/llm';
+import { expectedResult, feed, loadFixtures, pieces, sse } from '../helpers';
+import type { Fixture } from '../helpers';
 
 // The LLM stream decoders, driven through the accumulator with streams written for each situation
 // real providers and OpenAI-compatible servers produce.

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
-import { LLMStreamDecoder, createSSEParser } from '../../src/stream';
-import { loadFixtures } from './helpers';
+import { LLMStreamDecoder, createSSEParser } from '../../../src/stream';
+import { loadFixtures } from '../helpers';
 
 // The decoders handle canonical content deltas without JSON.parse. Whatever the input, the result
 // must be exactly what the JSON.parse path gives: same LLM result, same per-event content flags,

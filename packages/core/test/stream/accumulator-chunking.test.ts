@@ -1,10 +1,10 @@
 import fc from 'fast-check';
 import { Accumulator } from '../../src/stream/accumulator';
 
-// After the first content event, the accumulator holds chunks and parses them together, and the
-// Chat Completions decoder takes runs of canonical content events whole (`sseRun`), one pattern per
-// event, past the SSE parser. Whatever the bytes and however they are cut, the outcome must be
-// exactly the event-by-event JSON.parse path's.
+// The fast paths (simple SSE events taken whole by the SSE parser, canonical events decoded without
+// JSON.parse) and any cutting of the stream (the response tap joins small writes after the first
+// content event) must change nothing: whatever the bytes and however they are cut, the outcome
+// must be exactly the line-by-line, event-by-event JSON.parse path's.
 
 const head = '{"id":"chatcmpl-1","object":"chat.completion.chunk","created":1,"model":"gpt-4o","choices":[';
 const content = (index: number, s: string, tail: string) => `${head}{"index":${index},"delta":{"content":${JSON.stringify(s)}},"logprobs":null,"finish_reason":null}]${tail}}`;
@@ -13,7 +13,7 @@ const usage = `${head}],"usage":{"prompt_tokens":3,"completion_tokens":2,"total_
 
 /** Everything a user or the tap reads, less the clock. */
 function outcome(chunks: Array<string | Buffer>, fastPaths: boolean, options: { maxBytes?: number; maxEventBytes?: number } = {}) {
-  const acc = new Accumulator({ format: 'sse', captureContent: true, ...options }, fastPaths);
+  const acc = new Accumulator({ format: 'sse', captureContent: true, ...options, fastPaths });
   for (const c of chunks) acc.write(c);
   const midway = { chunks: acc.chunks, contentChunks: acc.contentChunks };
   acc.end();
@@ -61,7 +61,7 @@ const event = fc.tuple(data, fc.constantFrom('lf', 'lf', 'lf', 'crlf', 'nospace'
   return `data: ${d}\n\n`;
 });
 
-describe('held chunks and runs of content events (sseRun)', () => {
+describe('Accumulator: chunking and fast paths change nothing', () => {
   it('give exactly the event-by-event JSON.parse outcome, however the stream is cut (property)', () => {
     fc.assert(
       fc.property(fc.array(event, { maxLength: 12 }), fc.array(fc.nat(), { maxLength: 8 }), fc.array(fc.boolean(), { minLength: 1, maxLength: 4 }), fc.boolean(), (events, points, asBuffer, tail) => {
@@ -95,8 +95,8 @@ describe('held chunks and runs of content events (sseRun)', () => {
     expect(fast.contentChunks).toBe(3);
   });
 
-  it('reads counts mid-stream from what is held', () => {
-    // Each read comes while byte chunks are held: it must see them.
+  it('reads counts mid-stream', () => {
+    // Text, then bytes: every read sees all that was written.
     const held = () => {
       const acc = new Accumulator({ format: 'sse' });
       acc.write(`data: ${content(0, 'a', '')}\n\n`);

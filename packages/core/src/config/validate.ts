@@ -1,2 +1,0 @@
-/** Moved to internal/validate.ts (issue #12); this re-export keeps old imports working. */
-export * from '../internal/validate';
