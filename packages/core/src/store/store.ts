@@ -40,7 +40,11 @@ const EXPORTED = 1; // first export done; late spans go out as fragments
  */
 export interface LocalTrace {
   root: RecordingSpan | undefined;
-  /** Spans not yet exported: while live in start order; after the first export, late ends. */
+  /**
+   * Spans not yet exported: while live in start order; after the first export, late ends. NONE
+   * (shared, never written) while there are none: most local traces are one server span, and an
+   * array made for one element is a quarter of what `[]` grows to on its first push.
+   */
   spans: RecordingSpan[];
   /** Spans started and not yet ended. */
   open: number;
@@ -53,11 +57,28 @@ export interface LocalTrace {
   /** Epoch ms the root started: the TTL sweep checks against it. */
   openedAt: number;
   timer: NodeJS.Timeout | undefined;
+  /** The live list, in open order (see TraceStore): neighbours while the trace is live. */
+  prev: LocalTrace | undefined;
+  next: LocalTrace | undefined;
+}
+
+/** The empty span list of a local trace (see LocalTrace.spans); frozen, so nothing writes it. */
+const NONE: RecordingSpan[] = Object.freeze([]) as unknown as RecordingSpan[];
+
+/** Appends `span` to `t.spans`, making the list on its first span. */
+function pushSpan(t: LocalTrace, span: RecordingSpan): void {
+  if (t.spans === NONE) t.spans = [span];
+  else t.spans.push(span);
 }
 
 export class TraceStore implements SpanOwner {
-  /** Traces not yet (first-)exported, in open order; the TTL sweep walks it from the oldest. */
-  private readonly live = new Set<LocalTrace>();
+  /**
+   * Traces not yet (first-)exported, in open order: a list through the traces themselves (no hash
+   * table to insert into and delete from per request); the TTL sweep walks it from the oldest.
+   */
+  private oldest: LocalTrace | undefined = undefined;
+  private newest: LocalTrace | undefined = undefined;
+  private liveTraces = 0;
   private opened = 0;
   private sweeper: NodeJS.Timeout | undefined;
   private closed = false;
@@ -70,7 +91,7 @@ export class TraceStore implements SpanOwner {
 
   /** Local traces not yet exported. */
   get liveCount(): number {
-    return this.live.size;
+    return this.liveTraces;
   }
 
   /** Local traces opened so far (`startedTraces`). */
@@ -87,7 +108,7 @@ export class TraceStore implements SpanOwner {
       this.out.drop('shutdown');
       return undefined;
     }
-    if (this.live.size >= this.limits.maxLiveTraces) {
+    if (this.liveTraces >= this.limits.maxLiveTraces) {
       this.out.drop('live_traces_cap');
       return undefined;
     }
@@ -95,8 +116,11 @@ export class TraceStore implements SpanOwner {
       this.out.drop('spans_per_trace_cap');
       return undefined;
     }
-    const t: LocalTrace = { root: undefined, spans: [], open: 1, recorded: 1, state: LIVE, kept: true, fragment: 0, openedAt: 0, timer: undefined };
-    this.live.add(t);
+    const t: LocalTrace = { root: undefined, spans: NONE, open: 1, recorded: 1, state: LIVE, kept: true, fragment: 0, openedAt: 0, timer: undefined, prev: this.newest, next: undefined };
+    if (this.newest === undefined) this.oldest = t;
+    else this.newest.next = t;
+    this.newest = t;
+    this.liveTraces++;
     this.opened++;
     if (this.sweeper === undefined) this.startSweeper();
     return t;
@@ -124,7 +148,7 @@ export class TraceStore implements SpanOwner {
       t.root = span;
       t.openedAt = span.startTime;
     }
-    if (t.state === LIVE) t.spans.push(span);
+    if (t.state === LIVE) pushSpan(t, span);
     // After the first export a span is only collected when it ends (see spanEnded).
   }
 
@@ -140,7 +164,7 @@ export class TraceStore implements SpanOwner {
         this.complete(t, false);
       }
     } else {
-      t.spans.push(span);
+      pushSpan(t, span);
       if (t.open === 0) this.flushLate(t);
       else this.startTimer(t);
     }
@@ -167,11 +191,11 @@ export class TraceStore implements SpanOwner {
   /** First export of a local trace: complete, or incomplete (linger passed / TTL / shutdown). */
   private complete(t: LocalTrace, incomplete: boolean): void {
     this.clearTimer(t);
-    this.live.delete(t);
+    this.unlink(t);
     // The span list becomes the exported list in place: an ended span is its own SpanData, an
     // open one is replaced by a snapshot (it goes out again, ended, in a later fragment).
-    const data: SpanData[] = t.spans;
-    t.spans = [];
+    const data: SpanData[] = t.spans === NONE ? [] : t.spans;
+    t.spans = NONE;
     t.state = EXPORTED;
     let open = false;
     let at = 0;
@@ -199,7 +223,7 @@ export class TraceStore implements SpanOwner {
     this.clearTimer(t);
     if (t.spans.length === 0) return;
     const spans = t.spans.sort((a, b) => a.startTime - b.startTime);
-    t.spans = [];
+    t.spans = NONE;
     const root = t.root as RecordingSpan;
     this.out.late(
       {
@@ -214,10 +238,22 @@ export class TraceStore implements SpanOwner {
     );
   }
 
+  /** Takes `t` out of the live list (it is being exported). */
+  private unlink(t: LocalTrace): void {
+    const { prev, next } = t;
+    if (prev === undefined) this.oldest = next;
+    else prev.next = next;
+    if (next === undefined) this.newest = prev;
+    else next.prev = prev;
+    t.prev = undefined;
+    t.next = undefined;
+    this.liveTraces--;
+  }
+
   /** Exports as partial every trace open longer than `traceTtlMs` (oldest first). */
   sweep(at = Date.now()): void {
     const ttl = this.limits.traceTtlMs;
-    for (const t of this.live) {
+    for (let t = this.oldest; t !== undefined; t = this.oldest) {
       if (at - t.openedAt < ttl) break;
       this.complete(t, true);
     }
@@ -234,6 +270,6 @@ export class TraceStore implements SpanOwner {
     this.closed = true;
     if (this.sweeper !== undefined) clearInterval(this.sweeper);
     this.sweeper = undefined;
-    for (const t of [...this.live]) this.complete(t, true);
+    while (this.oldest !== undefined) this.complete(this.oldest, true);
   }
 }

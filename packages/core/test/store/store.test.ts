@@ -96,6 +96,37 @@ describe('TraceStore', () => {
     await tracer.shutdown();
   });
 
+  it('keeps the live traces in open order whichever ends first, and exports them in that order at shutdown', async () => {
+    const { tracer, exporter } = tracerWith({ maxLiveTraces: 5 });
+    const [a, , c, , e] = ['a', 'b', 'c', 'd', 'e'].map((name) => tracer.startSpan(name, { parent: null }));
+    expect(tracer.stats().liveTraces).toBe(5);
+    // Out of the middle, off the newest end, off the oldest end.
+    c.end();
+    e.end();
+    a.end();
+    expect(tracer.stats().liveTraces).toBe(2);
+    // The freed places take new traces (the cap counts the live ones), at the newest end.
+    const f = tracer.startSpan('f', { parent: null });
+    const g = tracer.startSpan('g', { parent: null });
+    const h = tracer.startSpan('h', { parent: null });
+    expect([f, g, h].map((s) => s.isRecording())).toEqual([true, true, true]);
+    expect(tracer.startSpan('over', { parent: null }).isRecording()).toBe(false);
+    expect(tracer.stats().liveTraces).toBe(5);
+    g.end();
+    await tracer.shutdown();
+    expect(exporter.traces().map((t) => [t.spans[0].name, t.incomplete])).toEqual([
+      ['c', false],
+      ['e', false],
+      ['a', false],
+      ['g', false],
+      ['b', true],
+      ['d', true],
+      ['f', true],
+      ['h', true],
+    ]);
+    expect(tracer.stats().liveTraces).toBe(0);
+  });
+
   it('past maxLiveTraces hands out non-recording spans that still propagate, counting each drop', async () => {
     const { tracer } = tracerWith({ maxLiveTraces: 2 });
     const a = tracer.startSpan('a', { parent: null });
