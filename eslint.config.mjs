@@ -14,6 +14,17 @@ export default tseslint.config(
     },
   },
   {
+    // Jest reads a dotted string as a path (`a.b.c`), so `not.toHaveProperty('tracewire.stream.aborted')`
+    // passes whatever the attributes hold: attribute names go in an array, `['tracewire.stream.aborted']`.
+    files: ['**/test/**/*.ts', 'integration/**/*.ts'],
+    rules: {
+      'no-restricted-syntax': ['error', {
+        selector: "CallExpression[callee.property.name='toHaveProperty'] > Literal.arguments:first-child[value=/\\./]",
+        message: "toHaveProperty reads a dotted string as a path: pass an attribute name as ['a.b']",
+      }],
+    },
+  },
+  {
     files: ['**/*.js', '**/*.cjs'],
     languageOptions: { sourceType: 'commonjs' },
   },

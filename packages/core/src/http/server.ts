@@ -281,7 +281,10 @@ export class ServerInstrumentation<S = IncomingMessage> {
             if (acc !== undefined) acc.fillAttributes(a);
             if (route) a['http.route'] = route;
             if (sent) a['http.response.status_code'] = status;
-            if (aborted) a['tracewire.stream.aborted'] = true;
+            // Only a stream's abort: the tap's accumulator writes it; with the tap off, a response
+            // that had begun without a known length. A client gone before any answer, or from a
+            // whole body, has error.type alone.
+            if (aborted && x.tap === undefined && res.headersSent && !res.hasHeader('content-length')) a['tracewire.stream.aborted'] = true;
             for (const h of responseHeaders) {
               const v = headerValue(res.getHeader(h) as string | string[] | number | undefined);
               if (v) a[`http.response.header.${h}`] = v;

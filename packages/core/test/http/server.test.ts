@@ -51,6 +51,35 @@ describe('ServerInstrumentation (node:http on top of the server span)', () => {
       });
     }
 
+    for (const stream of [true, false]) {
+      it(`an abort before any answer is client_aborted and not a stream's abort (tap ${stream ? 'on' : 'off'})`, async () => {
+        const { tracer, exporter } = memoryTracer();
+        const server = await serve(tracer, (_req, res) => {
+          const timer = setTimeout(() => res.end('late'), 2000);
+          res.on('close', () => clearTimeout(timer));
+        }, { stream });
+        try {
+          await new Promise<void>((resolve) => {
+            const req = http.request(server.url, { agent: false });
+            req.on('error', () => resolve());
+            req.end();
+            setTimeout(() => {
+              req.destroy();
+              resolve();
+            }, 30);
+          });
+          const span = await oneSpan(exporter);
+          expect(span.attributes['error.type']).toBe('client_aborted');
+          expect(span.status.code).toBe('error');
+          expect(span.attributes).not.toHaveProperty(['tracewire.stream.aborted']);
+          expect(span.attributes).not.toHaveProperty(['http.response.status_code']);
+        } finally {
+          await server.close();
+          await tracer.shutdown();
+        }
+      });
+    }
+
     it('an error the provider reported in the stream is the status, with its message', async () => {
       const { tracer, exporter } = memoryTracer();
       const server = await serve(tracer, (_req, res) => {
@@ -90,7 +119,7 @@ describe('ServerInstrumentation (node:http on top of the server span)', () => {
       const span = await oneSpan(exporter);
       expect(span.endTime).toBeGreaterThanOrEqual(lastWrite);
       expect(span.attributes['tracewire.stream.chunks']).toBe(4);
-      expect(span.attributes).not.toHaveProperty('tracewire.stream.aborted');
+      expect(span.attributes).not.toHaveProperty(['tracewire.stream.aborted']);
     } finally {
       await server.close();
       await tracer.shutdown();
