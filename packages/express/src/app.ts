@@ -91,18 +91,24 @@ export function patchResolvableExpress(): void {
   }
 }
 
+const RECORDER = Symbol('tracewire.express.recorder');
+
 /**
- * Readies an app on its first traced requests: `recorder` (an error-handling layer) goes before
- * its first error handler (or last), so it sees the errors they see, and the app's routes report
- * their template. Returns whether the app is ready (false until it has a route: ask again).
+ * Readies an app on its first traced requests: an error-handling layer that hands each error to
+ * `record` and passes the very same error on goes before the app's first error handler (or last),
+ * so it sees the errors they see, and the app's routes report their template. Returns whether the
+ * app is ready (false until it has a route: ask again).
  */
-export function prepareApp(app: ExpressApp, recorder: ErrorHandler, recorded: WeakSet<object>): boolean {
+export function prepareApp(app: ExpressApp & { [RECORDER]?: true }, record: (req: Tracked, err: unknown) => void): boolean {
   const stack = (app._router ?? app.router)?.stack;
   if (!Array.isArray(stack) || stack.length === 0) return false;
-  if (!recorded.has(app)) {
-    recorded.add(app);
-    const LayerCtor = stack[0].constructor;
-    const layer = new LayerCtor('/', { sensitive: false, strict: false, end: false }, recorder);
+  if (!app[RECORDER]) {
+    app[RECORDER] = true;
+    const recorder: ErrorHandler = function tracewireErrorRecorder(err, req: Tracked, _res, next: Next) {
+      record(req, err);
+      next(err);
+    };
+    const layer = new stack[0].constructor('/', { sensitive: false, strict: false, end: false }, recorder);
     const firstErrorHandler = stack.findIndex((l) => typeof l.handle === 'function' && l.handle.length === 4);
     stack.splice(firstErrorHandler === -1 ? stack.length : firstErrorHandler, 0, layer);
   }

@@ -8,7 +8,7 @@ import type { ServerResponse } from 'node:http';
 import { createServerInstrumentation } from '@tracewire/core';
 import type { ServerTracingOptions } from '@tracewire/core';
 import { STATE, patchResolvableExpress, prepareApp, routeOf } from './app';
-import type { ErrorHandler, Next, Tracked } from './app';
+import type { Next, Tracked } from './app';
 
 export { traced } from './traced';
 
@@ -20,22 +20,16 @@ export function tracingMiddleware(options?: ExpressTracingOptions): (req: any, r
   const inst = createServerInstrumentation<Tracked>(options, { name: 'express', route: routeOf });
   patchResolvableExpress();
 
-  // An error-handling layer that records the error on the server span and passes the very same
-  // error on (prepareApp places it).
-  const recorder: ErrorHandler = function tracewireErrorRecorder(err, req: Tracked, _res, next: Next) {
-    inst.error(req[STATE], err);
-    next(err);
-  };
-  const recorded = new WeakSet<object>();
-  // Apps whose recorder is in place and whose routes report their template: nothing more to do.
+  // Apps whose error recorder is in place and whose routes report their template.
   const ready = new WeakSet<object>();
+  const record = (req: Tracked, err: unknown): void => inst.error(req[STATE], err);
 
   return function tracewireMiddleware(req: Tracked, res: ServerResponse, next: Next): void {
     const handle = inst.start(req, res, req);
     if (!handle) return next();
     req[STATE] = handle;
     // Unsampled requests too when an observer (metrics) waits for their outcome.
-    if (handle.needsEnd && req.app && !ready.has(req.app) && prepareApp(req.app, recorder, recorded)) ready.add(req.app);
+    if (handle.needsEnd && req.app && !ready.has(req.app) && prepareApp(req.app, record)) ready.add(req.app);
     inst.run(handle, next);
   };
 }
