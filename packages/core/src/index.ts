@@ -47,7 +47,7 @@ export type { Tracer } from './tracer/tracer';
 export { getTracer, setGlobalTracer, withSpan, startSpan, activeSpan, traceLogFields } from './tracer/global';
 export { suppressTracing, isTracingSuppressed } from './context/storage';
 /** For bridges to another context API (@tracewire/opentelemetry): read and set Tracewire's active context in one step. */
-export { readContext, runWithContext } from './context/storage';
+export { CONTEXT_SCOPE, readContext, runWithContext } from './context/storage';
 export type { ContextState } from './context/storage';
 export { errorTypeOf } from './trace/span';
 

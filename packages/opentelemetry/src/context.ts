@@ -13,7 +13,7 @@
 import { EventEmitter } from 'node:events';
 import { ROOT_CONTEXT, createContextKey } from '@opentelemetry/api';
 import type * as otel from '@opentelemetry/api';
-import { readContext, runWithContext } from '@tracewire/core';
+import { CONTEXT_SCOPE, readContext, runWithContext } from '@tracewire/core';
 import type { Baggage, ContextState, Span } from '@tracewire/core';
 import { BridgeSpan, ForeignSpan, PassThroughSpan } from './span';
 import { otelBaggageOf, tracewireBaggageOf } from './baggage';
@@ -42,6 +42,8 @@ export class BridgeContext implements otel.Context, State {
   baggage: Baggage | undefined = undefined;
   suppressed = false;
   readonly attachment: otel.Context = this;
+  /** Set with `state = this` (see `ownState`): core runs the context as it is, no copy made. */
+  [CONTEXT_SCOPE] = false;
 
   constructor(
     /** The OpenTelemetry span of this context (the key read most). */
@@ -85,12 +87,19 @@ export function withSpanValue(ctx: otel.Context, span: otel.Span): otel.Context 
   }
   const out = new BridgeContext(span, values);
   // The state follows from the parent's (when known and not suppressed): only the span changes.
-  if (parent !== undefined && !parent.suppressed) {
-    out.span = tracewireSpanOf(span);
-    out.baggage = parent.baggage;
-    out.state = out;
-  }
+  if (parent !== undefined && !parent.suppressed) ownState(out, tracewireSpanOf(span), parent.baggage);
   return out;
+}
+
+/**
+ * Makes a context just created its own Tracewire state: its span and baggage set once, never
+ * changed afterwards, so core makes it the active context as it is.
+ */
+function ownState(ctx: BridgeContext, span: Span | undefined, baggage: Baggage | undefined): void {
+  ctx.span = span;
+  ctx.baggage = baggage;
+  ctx.state = ctx;
+  ctx[CONTEXT_SCOPE] = true;
 }
 
 const foreign = new WeakMap<otel.Span, ForeignSpan>();
@@ -184,11 +193,8 @@ export class TracewireContextManager implements otel.ContextManager {
     } else {
       ctx = s.span !== undefined ? withSpanValue(ctx, otelSpanOf(s.span)) : ctx.deleteValue(SPAN_KEY);
       ctx = s.baggage !== undefined ? ctx.setValue(BAGGAGE_KEY, otelBaggageOf(s.baggage)) : ctx.deleteValue(BAGGAGE_KEY);
-      if (ctx instanceof BridgeContext) {
-        ctx.span = s.span;
-        ctx.baggage = s.baggage;
-        ctx.state = ctx;
-      }
+      // Only a context made here (a context already in use keeps what it has).
+      if (ctx instanceof BridgeContext && ctx !== att) ownState(ctx, s.span, s.baggage);
       this.lastBase = att;
       this.lastSpan = s.span;
       this.lastBaggage = s.baggage;

@@ -106,7 +106,9 @@ export class BridgeSpan implements otel.Span {
   }
 
   setAttribute(key: string, value: otel.SpanAttributeValue): this {
-    if (typeof key === 'string' && isContentKey(key) && !this.keepsContent()) return this;
+    // Content keys start with `a` or `g`: the first character rules out most keys inline.
+    const c = typeof key === 'string' ? key.charCodeAt(0) : 0;
+    if ((c === 97 || c === 103) && isContentKey(key) && !this.keepsContent()) return this;
     this.tw.setAttribute(key, value as AttributeValue);
     return this;
   }

@@ -12,6 +12,13 @@ import { BridgeContext, SPAN_KEY, SUPPRESS_TRACING_KEY, tracewireSpanOf, withSpa
 import type { TracewireContextManager } from './context';
 import { hasContent, withoutContent } from './content';
 
+// The imports read per span, as module constants: compiled to CommonJS, an imported name is a
+// property read of the other module's exports each time, and re-exported names are getters.
+const ROOT = ROOT_CONTEXT;
+const read = readContext;
+const globalTracer = getTracer;
+const isFetchSpan = isTracedFetchSpan;
+
 /** What every span started while tracing is suppressed is: records nothing, propagates nothing. */
 const SUPPRESSED_SPAN: otel.Span = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
 
@@ -66,10 +73,10 @@ export class BridgeTracer implements otel.Tracer {
     let parent: Span | undefined;
     if (context === undefined || context === null) {
       // The active context: read from Tracewire's storage directly, no OpenTelemetry Context needed.
-      const s = readContext(this.scratch);
+      const s = read(this.scratch);
       if (s.suppressed) return SUPPRESSED_SPAN;
       parent = s.span;
-    } else if (context === ROOT_CONTEXT) {
+    } else if (context === ROOT) {
       parent = undefined;
     } else if (context instanceof BridgeContext && context.state !== undefined) {
       if (context.state.suppressed) return SUPPRESSED_SPAN;
@@ -83,13 +90,13 @@ export class BridgeTracer implements otel.Tracer {
     const kind = o !== undefined && o.kind !== undefined ? KINDS[o.kind] ?? 'internal' : 'internal';
     // A client span for the very request tracedFetch is making (OpenTelemetry's undici or http
     // instrumentation under it): that call has its span and wrote its headers already.
-    if (kind === 'client' && isTracedFetchSpan(parent) && parent !== undefined) return new PassThroughSpan(parent);
+    if (kind === 'client' && isFetchSpan(parent) && parent !== undefined) return new PassThroughSpan(parent);
     let opts = this.spare;
     if (opts === undefined) opts = newOptions(this.scope);
     else this.spare = undefined;
     opts.kind = kind;
     opts.parent = o !== undefined && o.root === true ? null : parent ?? null;
-    const target = provider.tracer !== undefined ? provider.tracer : getTracer();
+    const target = provider.tracer !== undefined ? provider.tracer : globalTracer();
     let content: boolean | undefined;
     if (o !== undefined) {
       const a = o.attributes as StartSpanOptions['attributes'];

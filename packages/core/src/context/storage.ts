@@ -27,6 +27,12 @@ export interface BaggageScope {
   readonly suppressed: boolean;
 }
 const SCOPE: unique symbol = Symbol.for('tracewire.context.scope');
+/**
+ * The mark of a context state that `runWithContext` may make the active context as it is, without
+ * a copy: an object whose `[CONTEXT_SCOPE]` is `true` and whose four `ContextState` fields never
+ * change from then on (a bridge's immutable context, say). Any other state is copied.
+ */
+export const CONTEXT_SCOPE: typeof SCOPE = SCOPE;
 type Store = Span | typeof SUPPRESSED | BaggageScope;
 
 // A single instance per process even if two copies of core get loaded; the flag lives beside it
@@ -145,9 +151,14 @@ export function readContext(out: ContextState): ContextState {
  * `activeSpan()`, `withSpan` and `tracedFetch` see as the parent, `state.baggage` what
  * `getBaggage()` and `tracedFetch` see, `state.suppressed` suppresses tracing as
  * `suppressTracing` does, and `state.attachment` is handed back by `readContext` inside.
- * Fields left out are empty (no span, no baggage, not suppressed, no attachment).
+ * Fields left out are empty (no span, no baggage, not suppressed, no attachment). A state marked
+ * with `[CONTEXT_SCOPE]: true` (all four fields set, none changed afterwards) is used as it is.
  */
 export function runWithContext<T>(state: Partial<ContextState>, fn: () => T): T {
+  if ((state as { [SCOPE]?: unknown })[SCOPE] === true) {
+    flags.scopes = true;
+    return storage.run(state as BaggageScope, fn);
+  }
   return storage.run(scope(state.span, state.baggage, state.attachment, state.suppressed === true), fn);
 }
 

@@ -38,30 +38,6 @@ const hasOwn = Object.prototype.hasOwnProperty;
 
 export type ResolvedSpanLimits = Required<SpanLimits>;
 
-/** What a recording span is made from (the tracer decides all of it before the span exists). */
-export interface RecordingSpanInit {
-  /** Told when the span ends: the store holding its local trace. */
-  owner: SpanOwner;
-  /** The local trace it belongs to, as the owner knows it (opaque to the span). */
-  trace: object;
-  limits: ResolvedSpanLimits;
-  traceId: string;
-  spanId: string;
-  parentSpanId: string | undefined;
-  /** The parent came from an incoming carrier (another process). */
-  parentIsRemote?: boolean;
-  traceFlags: number;
-  traceState: string | undefined;
-  name: string;
-  kind: SpanKind;
-  /** The library that made the span, when it is not Tracewire (a checked scope). */
-  instrumentationScope?: InstrumentationScope;
-  /** The user's attributes: checked and copied. */
-  attributes?: AttributesInput;
-  links?: Link[];
-  startTime?: TimeInput;
-}
-
 /** Whether `v` is a valid attribute value (OpenTelemetry: primitives or homogeneous arrays). */
 function isValidValue(v: unknown): v is AttributeValue {
   const t = typeof v;
@@ -126,57 +102,88 @@ export function errorTypeOf(err: unknown): string {
  * it ends. All methods are no-ops after `end()` (one warning per process).
  */
 export class RecordingSpan implements Span, SpanData {
-  traceId: string;
-  spanId: string;
-  parentSpanId: string | undefined;
-  name: string;
-  kind: SpanKind;
-  startTime: number;
-  endTime = 0;
-  ended = false;
-  status: SpanStatus = UNSET;
-  attributes: Attributes;
-  events: SpanEventData[] = EMPTY;
-  links: SpanLinkData[] = EMPTY;
-  traceFlags: number;
-  traceState: string | undefined;
+  // Declared, and each assigned once in the constructor (in this order, which is the order
+  // exporters and JSON.stringify see): class fields would define every one of them before the
+  // constructor sets it again.
+  declare traceId: string;
+  declare spanId: string;
+  declare parentSpanId: string | undefined;
+  declare name: string;
+  declare kind: SpanKind;
+  declare startTime: number;
+  declare endTime: number;
+  declare ended: boolean;
+  declare status: SpanStatus;
+  declare attributes: Attributes;
+  declare events: SpanEventData[];
+  declare links: SpanLinkData[];
+  declare traceFlags: number;
+  declare traceState: string | undefined;
   /** `true` when the parent is remote (see SpanData); otherwise left out. */
-  parentIsRemote: boolean | undefined = undefined;
+  declare parentIsRemote: boolean | undefined;
   /** The library that made the span, when it was not Tracewire (see SpanData). */
-  instrumentationScope: InstrumentationScope | undefined = undefined;
-  dropped: SpanData['dropped'] = NO_DROPS;
-  [OWNER]: SpanOwner;
-  [TRACE]: object;
-  [LIMITS]: ResolvedSpanLimits;
-  [ATTR_COUNT]: number;
-  [CONTEXT]: SpanContext | undefined = undefined;
+  declare instrumentationScope: InstrumentationScope | undefined;
+  declare dropped: SpanData['dropped'];
+  declare [OWNER]: SpanOwner;
+  declare [TRACE]: object;
+  declare [LIMITS]: ResolvedSpanLimits;
+  declare [ATTR_COUNT]: number;
+  declare [CONTEXT]: SpanContext | undefined;
 
-  constructor(init: RecordingSpanInit) {
-    const limits = init.limits;
-    this[OWNER] = init.owner;
-    this[TRACE] = init.trace;
-    this[LIMITS] = limits;
-    this.traceId = init.traceId;
-    this.spanId = init.spanId;
-    this.parentSpanId = init.parentSpanId;
-    this.traceFlags = init.traceFlags;
-    this.traceState = init.traceState;
-    if (init.parentIsRemote === true) this.parentIsRemote = true;
-    if (init.instrumentationScope !== undefined) this.instrumentationScope = init.instrumentationScope;
-    this.name = init.name;
-    this.kind = init.kind;
-    this.startTime = init.startTime === undefined ? now() : toEpochMs(init.startTime);
-    const attributes = init.attributes;
+  /**
+   * Made by the tracer alone, which decides everything before the span exists: `owner` is told
+   * when it ends (the store holding its local trace), `trace` the local trace as the owner knows
+   * it (opaque here), `scope` a checked instrumentation scope; the user's `attributes` are
+   * checked and copied. Positional, so no options object is made per span.
+   */
+  constructor(
+    owner: SpanOwner,
+    trace: object,
+    limits: ResolvedSpanLimits,
+    traceId: string,
+    spanId: string,
+    parentSpanId: string | undefined,
+    /** The parent came from an incoming carrier (another process). */
+    parentIsRemote: boolean,
+    traceFlags: number,
+    traceState: string | undefined,
+    name: string,
+    kind: SpanKind,
+    scope: InstrumentationScope | undefined,
+    attributes: AttributesInput | undefined,
+    links: Link[] | undefined,
+    startTime: TimeInput | undefined,
+  ) {
+    let attrs: Attributes;
+    let count = 0;
+    let dropped = 0;
     if (attributes) {
-      const [attrs, dropped] = limitedAttributes(attributes, limits.attributeCountLimit, limits.attributeValueLengthLimit);
-      this.attributes = attrs;
-      this[ATTR_COUNT] = Object.keys(attrs).length;
-      if (dropped) this.countDrop('attributes', dropped);
-    } else {
-      this.attributes = {};
-      this[ATTR_COUNT] = 0;
-    }
-    const links = init.links;
+      [attrs, dropped] = limitedAttributes(attributes, limits.attributeCountLimit, limits.attributeValueLengthLimit);
+      count = Object.keys(attrs).length;
+    } else attrs = {};
+    this.traceId = traceId;
+    this.spanId = spanId;
+    this.parentSpanId = parentSpanId;
+    this.name = name;
+    this.kind = kind;
+    this.startTime = startTime === undefined ? now() : toEpochMs(startTime);
+    this.endTime = 0;
+    this.ended = false;
+    this.status = UNSET;
+    this.attributes = attrs;
+    this.events = EMPTY;
+    this.links = EMPTY;
+    this.traceFlags = traceFlags;
+    this.traceState = traceState;
+    this.parentIsRemote = parentIsRemote === true ? true : undefined;
+    this.instrumentationScope = scope;
+    this.dropped = NO_DROPS;
+    this[OWNER] = owner;
+    this[TRACE] = trace;
+    this[LIMITS] = limits;
+    this[ATTR_COUNT] = count;
+    this[CONTEXT] = undefined;
+    if (dropped) this.countDrop('attributes', dropped);
     if (links) for (const l of links) this.addLink(l);
   }
 

@@ -4,26 +4,48 @@ import { setGlobalPropagation } from '../propagation/carrier';
 import { createTracer, tracerOwning } from './tracer';
 import type { Tracer } from './tracer';
 
-// Kept on globalThis so that two copies of core in one process share one global tracer.
+// Kept on globalThis so that two copies of core in one process share one global tracer: in a
+// holder object there (one field read per span, where a symbol-keyed read of globalThis itself
+// is a dictionary lookup), with the older plain `globalThis[KEY]` as an accessor of the holder,
+// so a copy of core from before the holder still sees the same tracer.
 const KEY = Symbol.for('tracewire.global.tracer');
-const g = globalThis as unknown as Record<symbol, Tracer | undefined>;
+const HOLDER = Symbol.for('tracewire.global.tracer.holder');
+interface Holder {
+  tracer: Tracer | undefined;
+}
+const g = globalThis as unknown as Record<symbol, unknown>;
+const holder: Holder = (g[HOLDER] as Holder | undefined) ?? makeHolder();
+
+function makeHolder(): Holder {
+  const h: Holder = { tracer: g[KEY] as Tracer | undefined };
+  Object.defineProperty(globalThis, HOLDER, { value: h, configurable: true, enumerable: false, writable: false });
+  Object.defineProperty(globalThis, KEY, {
+    configurable: true,
+    enumerable: false,
+    get: () => h.tracer,
+    set: (t: Tracer | undefined) => {
+      h.tracer = t;
+    },
+  });
+  return h;
+}
 
 // The module-level extractContext / injectContext use the global tracer's propagators.
 setGlobalPropagation(() => getTracer().config.propagation);
 
 /** The global tracer, created on first use from the environment (OTEL_* variables). */
 export function getTracer(): Tracer {
-  let t = g[KEY];
+  let t = holder.tracer;
   if (!t) {
     t = createTracer();
-    g[KEY] = t;
+    holder.tracer = t;
   }
   return t;
 }
 
 /** Replaces the global tracer used by the module-level helpers and by adapters without `tracer`. */
 export function setGlobalTracer(tracer: Tracer | undefined): void {
-  g[KEY] = tracer;
+  holder.tracer = tracer;
 }
 
 /**

@@ -186,9 +186,11 @@ class TracerImpl implements Tracer {
           const other = TRACER_OF_STORE.get(owner as TraceStore);
           if (other !== undefined) return other.start(name, kind, attributes, links, startTime, parent, undefined, scope);
         }
-        // Our own span: its ids are valid by construction, no need to re-check them.
+        // Our own span: its ids are valid by construction, no need to re-check them, and its
+        // fields are a SpanContext's (traceId, spanId, traceFlags, traceState): read them there,
+        // without making its context object.
         localParent = parent;
-        parentCtx = parent.spanContext();
+        parentCtx = parent;
       } else {
         parentCtx = isSpan(parent) ? parent.spanContext() : parent;
         if (!parentCtx || !isValidTraceId(parentCtx.traceId) || !isValidSpanId(parentCtx.spanId)) parentCtx = undefined;
@@ -210,7 +212,7 @@ class TracerImpl implements Tracer {
         ? parentCtx
           ? (parentCtx.traceFlags & TraceFlags.SAMPLED) !== 0
           : ratio >= 1 || traceIdBelowRatio(traceId, ratio)
-        : this.config.sample({ traceId, name, kind, attributes, parent: parentCtx });
+        : this.config.sample({ traceId, name, kind, attributes, parent: localParent !== undefined ? localParent.spanContext() : parentCtx });
     const traceFlags = randomFlag | (sampled ? TraceFlags.SAMPLED : 0);
     if (!sampled) return new NonRecordingSpan(traceState ? { traceId, spanId, traceFlags, traceState } : { traceId, spanId, traceFlags });
 
@@ -219,24 +221,24 @@ class TracerImpl implements Tracer {
     if (trace === undefined || (localParent !== undefined && !this.store.admit(trace))) {
       return new NonRecordingSpan({ traceId, spanId, traceFlags, traceState });
     }
-    const span = new RecordingSpan({
-      owner: this.store,
+    const span = new RecordingSpan(
+      this.store,
       trace,
-      limits: this.config.spanLimits,
+      this.config.spanLimits,
       traceId,
       spanId,
-      parentSpanId: parentCtx ? parentCtx.spanId : undefined,
+      parentCtx ? parentCtx.spanId : undefined,
       // Only a local root can have a non-local parent; remote when it was extracted from a carrier.
-      parentIsRemote: parentCtx !== undefined && localParent === undefined && parentCtx.isRemote === true,
+      parentCtx !== undefined && localParent === undefined && parentCtx.isRemote === true,
       traceFlags,
       traceState,
-      name: typeof name === 'string' ? name : String(name),
+      typeof name === 'string' ? name : String(name),
       kind,
-      instrumentationScope: scope,
+      scope,
       attributes,
       links,
       startTime,
-    });
+    );
     this.store.add(trace, span);
     return span;
   }

@@ -1,4 +1,5 @@
 import {
+  CONTEXT_SCOPE,
   activeSpan,
   getBaggage,
   injectContext,
@@ -33,6 +34,23 @@ describe('readContext / runWithContext', () => {
       expect(readContext(out)).toBe(out);
       expect(out.span).toBe(span);
     });
+  });
+
+  it('runs a state marked with CONTEXT_SCOPE as it is, and copies an unmarked one', async () => {
+    const span = tracer.startSpan('marked');
+    const attachment = { kind: 'otel-context' };
+    const marked = { [CONTEXT_SCOPE]: true, span, baggage: undefined, suppressed: false, attachment };
+    await runWithContext(marked, async () => {
+      await new Promise((r) => setTimeout(r, 1));
+      expect(read()).toEqual({ span, baggage: undefined, suppressed: false, attachment });
+      expect(activeSpan()).toBe(span);
+      // withSpan inside keeps the marked state's attachment.
+      tracer.withSpan('inner', () => expect(read().attachment).toBe(attachment));
+    });
+    // A marked, suppressing state suppresses; an unmarked one with the mark false is copied.
+    runWithContext({ [CONTEXT_SCOPE]: true, span: undefined, baggage: undefined, suppressed: true, attachment }, () => expect(isTracingSuppressed()).toBe(true));
+    runWithContext({ [CONTEXT_SCOPE]: false, span, attachment } as Partial<ContextState>, () => expect(read()).toEqual({ span, baggage: undefined, suppressed: false, attachment }));
+    span.end();
   });
 
   it('sets span, baggage and attachment for everything Tracewire reads inside, across await and timers', async () => {

@@ -264,6 +264,22 @@ describe('global API', () => {
     await tracer.shutdown();
   });
 
+  it('the global tracer is shared with another copy of core, including one that reads globalThis directly', async () => {
+    const { tracer } = memoryTracer();
+    const { tracer: other } = memoryTracer();
+    const key = Symbol.for('tracewire.global.tracer');
+    const g = globalThis as unknown as Record<symbol, unknown>;
+    setGlobalTracer(tracer);
+    // An older copy of core keeps the global tracer at globalThis[key]: it sees ours, and we see its.
+    expect(g[key]).toBe(tracer);
+    g[key] = other;
+    expect(getTracer()).toBe(other);
+    // A second copy of this version finds the same holder.
+    const holder = g[Symbol.for('tracewire.global.tracer.holder')] as { tracer: unknown };
+    expect(holder.tracer).toBe(other);
+    await Promise.all([tracer.shutdown(), other.shutdown()]);
+  });
+
   it('getTracer builds one from the environment on first use', async () => {
     const prev = { ...process.env };
     process.env.OTEL_TRACES_EXPORTER = 'none';
