@@ -7,9 +7,10 @@
  *
  * Each stack is registered with the API in turn (the bridge through registerOpenTelemetry(), the
  * SDK as NodeSDK would: its provider and context manager) and used through the API, as a library
- * uses it: `trace.getTracer(...)`, `startSpan`, `startActiveSpan`. Rounds alternate the three
- * stacks (A B C A B C ...), each round measures CPU time (user + system) per op over a fixed wall
- * time, and the median over rounds is reported, so a noisy, shared machine hurts each stack alike.
+ * uses it: `trace.getTracer(...)`, `startSpan`, `startActiveSpan`. Each round runs every case on
+ * the three stacks in turn (the order rotated each round), measuring CPU time (user + system) per
+ * op over a fixed wall time; the medians over rounds are reported, and each ratio is the median of
+ * the per-round ratios, so a noisy, shared machine's slow spells hurt both sides of a ratio alike.
  * Spans end into each stack's batching pipeline with a discarding exporter, drained between
  * batches of 512 ops (the export work is counted).
  *
@@ -164,10 +165,15 @@ async function round(c) {
 
 async function main() {
   const names = Object.keys(stacks.native.cases());
+  const order = Object.keys(stacks);
   const samples = {};
   for (const name of names) samples[name] = { native: [], bridge: [], sdk: [] };
+  // Each round runs every case on each stack in turn (the stack order rotated every round); a
+  // ratio is taken within a round, from runs a second or two apart, under the same machine load.
   for (let r = -1; r < ROUNDS; r++) {
-    for (const [stackName, stack] of Object.entries(stacks)) {
+    for (let k = 0; k < order.length; k++) {
+      const stackName = order[(k + Math.max(r, 0)) % order.length];
+      const stack = stacks[stackName];
       stack.setup();
       const cases = stack.cases();
       for (const name of names) {
@@ -178,18 +184,21 @@ async function main() {
     }
   }
   const median = (xs) => xs.slice().sort((a, b) => a - b)[xs.length >> 1];
-  console.log(`node ${process.version}, ${require('node:os').cpus()[0].model}, ${ROUNDS} rounds x ${ROUND_MS} ms per case and stack, CPU ns/op, medians (min-max)\n`);
+  console.log(`node ${process.version}, ${require('node:os').cpus()[0].model}, ${ROUNDS} rounds x ${ROUND_MS} ms per case and stack, CPU ns/op, medians (min-max); ratios: median of the per-round ratios\n`);
   console.log('| case | native Tracewire | bridge (OTel API -> Tracewire) | OpenTelemetry SDK | bridge / native | bridge / SDK |');
   console.log('|---|---|---|---|---|---|');
   const results = [];
   for (const name of names) {
     const s = samples[name];
     const m = { native: median(s.native), bridge: median(s.bridge), sdk: median(s.sdk) };
+    const paired = (a, b) => median(a.map((x, i) => x / b[i]));
+    const overNative = paired(s.bridge, s.native);
+    const overSdk = paired(s.bridge, s.sdk);
     const fmt = (xs, v) => `${v.toFixed(0)} (${Math.min(...xs).toFixed(0)}-${Math.max(...xs).toFixed(0)})`;
-    console.log(`| ${name} | ${fmt(s.native, m.native)} | ${fmt(s.bridge, m.bridge)} | ${fmt(s.sdk, m.sdk)} | ${(m.bridge / m.native).toFixed(2)} | ${(m.bridge / m.sdk).toFixed(2)} |`);
-    results.push({ case: name, ...m, bridgeOverNative: m.bridge / m.native, bridgeOverSdk: m.bridge / m.sdk });
+    console.log(`| ${name} | ${fmt(s.native, m.native)} | ${fmt(s.bridge, m.bridge)} | ${fmt(s.sdk, m.sdk)} | ${overNative.toFixed(2)} | ${overSdk.toFixed(2)} |`);
+    results.push({ case: name, ...m, bridgeOverNative: overNative, bridgeOverSdk: overSdk });
   }
-  if (process.env.BENCH_JSON) require('node:fs').writeFileSync(process.env.BENCH_JSON, JSON.stringify({ node: process.version, results }, null, 2));
+  if (process.env.BENCH_JSON) require('node:fs').writeFileSync(process.env.BENCH_JSON, JSON.stringify({ node: process.version, rounds: ROUNDS, roundMs: ROUND_MS, results }, null, 2));
   await Promise.all([tracer.shutdown(1000), provider.shutdown()]);
 }
 

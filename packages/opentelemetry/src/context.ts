@@ -13,7 +13,7 @@
 import { EventEmitter } from 'node:events';
 import { ROOT_CONTEXT, createContextKey } from '@opentelemetry/api';
 import type * as otel from '@opentelemetry/api';
-import { CONTEXT_SCOPE, readContext, runWithContext } from '@tracewire/core';
+import * as core from '@tracewire/core';
 import type { Baggage, ContextState, Span } from '@tracewire/core';
 import { BridgeSpan, ForeignSpan, PassThroughSpan } from './span';
 import { otelBaggageOf, tracewireBaggageOf } from './baggage';
@@ -23,6 +23,11 @@ export const SPAN_KEY = createContextKey('OpenTelemetry Context Key SPAN');
 export const BAGGAGE_KEY = createContextKey('OpenTelemetry Baggage Key');
 /** @opentelemetry/core's `suppressTracing(context)` key, which the SDK and the instrumentations check. */
 export const SUPPRESS_TRACING_KEY = createContextKey('OpenTelemetry SDK Context Key SUPPRESS_TRACING');
+// Core's functions and mark used per context, as module constants: compiled to CommonJS, an
+// imported name is a getter of core's exports, read on every use.
+const CONTEXT_SCOPE: typeof core.CONTEXT_SCOPE = core.CONTEXT_SCOPE;
+const readContext = core.readContext;
+const runWithContext = core.runWithContext;
 
 /** What an OpenTelemetry context means for Tracewire: the state `runWithContext` is given. */
 interface State extends ContextState {

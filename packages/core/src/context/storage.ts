@@ -60,6 +60,17 @@ export function currentSpan(): Span | undefined {
   return s as Span | undefined;
 }
 
+/**
+ * What a tracer starting a span needs to know, in one read of the storage: SUPPRESSED while
+ * tracing is suppressed, else the active span (undefined when there is none).
+ */
+export function activeOrSuppressed(): Span | undefined | typeof SUPPRESSED {
+  const s = storage.getStore();
+  if (s === SUPPRESSED) return SUPPRESSED;
+  if (flags.scopes && isScope(s)) return s.suppressed ? SUPPRESSED : s.span;
+  return s as Span | undefined;
+}
+
 /** The active baggage, if any (undefined while tracing is suppressed). */
 export function currentBaggage(): Baggage | undefined {
   if (!flags.scopes) return undefined;

@@ -11,7 +11,7 @@ import type {
   TracerStats,
 } from '../types';
 import { TraceFlags } from '../types';
-import { currentSpan, isTracingSuppressed, runWithSpan } from '../context/storage';
+import { SUPPRESSED, activeOrSuppressed, currentSpan, isTracingSuppressed, runWithSpan } from '../context/storage';
 import { newSpanId, newTraceId } from '../trace/ids';
 import { INVALID_SPAN, NonRecordingSpan, RecordingSpan, errorTypeOf, isSpan, ownerOf } from '../trace/span';
 import { TraceStore } from '../store/store';
@@ -124,6 +124,8 @@ class TracerImpl implements Tracer {
   private readonly ratio: number | undefined;
   observer: ObserverSet | undefined = undefined;
   private readonly observers: TracerObserver[] = [];
+  /** The last instrumentation scope found valid, when frozen (so it stays valid): see startSpan. */
+  private checkedScope: InstrumentationScope | undefined = undefined;
 
   constructor(options?: TracerOptions) {
     this.config = resolveConfig(options);
@@ -158,8 +160,13 @@ class TracerImpl implements Tracer {
 
   startSpan(name: string, opts?: StartSpanOptions): Span {
     if (!opts) return this.start(name, 'internal', undefined, undefined, undefined, undefined);
-    const scope = opts.instrumentationScope;
-    return this.start(name, opts.kind || 'internal', opts.attributes, opts.links, opts.startTime, opts.parent, undefined, scope !== undefined && isScope(scope) ? scope : undefined);
+    let scope = opts.instrumentationScope;
+    if (scope !== undefined && scope !== this.checkedScope) {
+      // A library's tracer passes one scope object for all its spans: checked once while it repeats.
+      if (!isScope(scope)) scope = undefined;
+      else if (Object.isFrozen(scope)) this.checkedScope = scope;
+    }
+    return this.start(name, opts.kind || 'internal', opts.attributes, opts.links, opts.startTime, opts.parent, undefined, scope);
   }
 
   /** startSpan with positional arguments: no options object on the per-request path. */
@@ -173,8 +180,12 @@ class TracerImpl implements Tracer {
     rootTraceId?: string,
     scope?: InstrumentationScope,
   ): Span {
-    if (isTracingSuppressed()) return INVALID_SPAN;
-    if (parent === undefined) parent = currentSpan();
+    if (parent === undefined) {
+      // The active span is the parent: one read of the context tells that and the suppression.
+      const active = activeOrSuppressed();
+      if (active === SUPPRESSED) return INVALID_SPAN;
+      parent = active;
+    } else if (isTracingSuppressed()) return INVALID_SPAN;
     if (parent instanceof NonRecordingSpan && parent.propagateOnly) return parent;
     let parentCtx: SpanContext | undefined;
     let localParent: RecordingSpan | undefined;

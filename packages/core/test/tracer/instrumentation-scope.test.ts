@@ -57,4 +57,22 @@ describe('StartSpanOptions.instrumentationScope', () => {
     expect(spans).toHaveLength(bad.length + 1);
     for (const s of spans) expect(s.instrumentationScope).toBeUndefined();
   });
+
+  it('is checked on every span unless frozen: a scope changed after its first span is ignored from then on', async () => {
+    const frozen = Object.freeze({ name: 'frozen-lib', version: '1.0.0' });
+    const mutable: { name: unknown } = { name: 'mutable-lib' };
+    const root = tracer.startSpan('root');
+    tracer.startSpan('f1', { instrumentationScope: frozen, parent: root }).end();
+    tracer.startSpan('m1', { instrumentationScope: mutable as InstrumentationScope, parent: root }).end();
+    mutable.name = 42;
+    tracer.startSpan('m2', { instrumentationScope: mutable as InstrumentationScope, parent: root }).end();
+    tracer.startSpan('f2', { instrumentationScope: frozen, parent: root }).end();
+    root.end();
+    await exporter.waitFor(1);
+    const byName = new Map(exporter.spans().filter((s) => s.traceId === root.spanContext().traceId).map((s) => [s.name, s]));
+    expect(byName.get('f1')?.instrumentationScope).toBe(frozen);
+    expect(byName.get('f2')?.instrumentationScope).toBe(frozen);
+    expect(byName.get('m1')?.instrumentationScope).toBe(mutable);
+    expect(byName.get('m2')?.instrumentationScope).toBeUndefined();
+  });
 });
