@@ -25,8 +25,10 @@ export function headerValue(v: string | string[] | number | undefined): string[]
 }
 
 /** Splits `host[:port]`, with IPv6 literals in brackets. */
-export function parseHost(host: string | undefined): [string | undefined, number | undefined] {
-  if (!host) return [undefined, undefined];
+export function parseHost(host: string | undefined): readonly [string | undefined, number | undefined] {
+  if (!host) return NO_HOST;
+  // A server sees the same Host header request after request: the last one parsed is kept.
+  if (host === lastHost) return lastParsed;
   let name = host;
   let port: number | undefined;
   const close = host.lastIndexOf(']');
@@ -37,8 +39,15 @@ export function parseHost(host: string | undefined): [string | undefined, number
     name = host.slice(0, colon);
   }
   if (name.startsWith('[') && name.endsWith(']')) name = name.slice(1, -1);
-  return [name || undefined, port];
+  const parsed = Object.freeze([name || undefined, port] as const);
+  lastHost = host;
+  lastParsed = parsed;
+  return parsed;
 }
+
+const NO_HOST = Object.freeze([undefined, undefined] as const);
+let lastHost: string | undefined;
+let lastParsed: readonly [string | undefined, number | undefined] = NO_HOST;
 
 /** `url.scheme` of a request: `https` on a TLS socket. */
 export function schemeOf(req: IncomingMessage): 'http' | 'https' {

@@ -113,6 +113,18 @@ const SSE_TYPE = 'text/event-stream';
 /** The stream format for a `content-type` header value. */
 export function streamFormatFor(contentType: string | undefined | null): StreamFormat {
   if (typeof contentType !== 'string') return 'chunked';
+  // A route answers with the same content type response after response: the last one is kept.
+  if (contentType === lastType) return lastFormat;
+  const format = formatOfType(contentType);
+  lastType = contentType;
+  lastFormat = format;
+  return format;
+}
+
+let lastType: string | undefined;
+let lastFormat: StreamFormat = 'chunked';
+
+function formatOfType(contentType: string): StreamFormat {
   // As servers write it (`text/event-stream` or `text/event-stream; charset=utf-8`): no lower-casing.
   if (contentType.startsWith(SSE_TYPE) && (contentType.length === SSE_TYPE.length || contentType.charCodeAt(SSE_TYPE.length) === 0x3b)) return 'sse';
   const semi = contentType.indexOf(';');
