@@ -10,7 +10,7 @@ import type { Attributes, FinishedTrace, SpanData } from '../types';
 import { now } from '../internal/clock';
 import { ownerOf, traceOf } from '../trace/span';
 import type { RecordingSpan } from '../trace/span';
-import type { SpanOwner } from '../trace/span';
+import type { ResolvedSpanLimits, SpanOwner } from '../trace/span';
 
 /** Limits of the trace store (`TracerOptions.limits`). */
 export interface StoreLimits {
@@ -31,7 +31,8 @@ export interface CompletedTraces {
 }
 
 const LIVE = 0; // root open, or root ended and children still open within linger
-const EXPORTED = 1; // first export done; late spans go out as fragments
+const KEPT = 1; // first export done and kept by the tail policy; late spans go out as fragments
+const DROPPED = 2; // first export done and dropped by the tail policy; late spans are counted as such
 
 /**
  * One local trace: the spans of one trace recorded in this process under one local root (a
@@ -41,21 +42,19 @@ const EXPORTED = 1; // first export done; late spans go out as fragments
 export interface LocalTrace {
   root: RecordingSpan | undefined;
   /**
-   * Spans not yet exported: while live in start order; after the first export, late ends. NONE
-   * (shared, never written) while there are none: most local traces are one server span, and an
-   * array made for one element is a quarter of what `[]` grows to on its first push.
+   * Spans not yet exported. While live: the root's children in start order, after the root
+   * itself once there is a child (the root alone is in `root`: most local traces are one server
+   * span, which then needs no list). After the first export: late ends. NONE (shared, never
+   * written) while there are none.
    */
   spans: RecordingSpan[];
   /** Spans started and not yet ended. */
   open: number;
   /** Spans recorded so far (the per-trace cap counts these). */
   recorded: number;
-  state: typeof LIVE | typeof EXPORTED;
-  /** Whether the first export passed the tail policy; late fragments follow its decision. */
-  kept: boolean;
+  /** LIVE, then KEPT or DROPPED by the first export's tail policy (which its late fragments follow). */
+  state: typeof LIVE | typeof KEPT | typeof DROPPED;
   fragment: number;
-  /** Epoch ms the root started: the TTL sweep checks against it. */
-  openedAt: number;
   timer: NodeJS.Timeout | undefined;
   /** The live list, in open order (see TraceStore): neighbours while the trace is live. */
   prev: LocalTrace | undefined;
@@ -65,7 +64,7 @@ export interface LocalTrace {
 /** The empty span list of a local trace (see LocalTrace.spans); frozen, so nothing writes it. */
 const NONE: RecordingSpan[] = Object.freeze([]) as unknown as RecordingSpan[];
 
-/** Appends `span` to `t.spans`, making the list on its first span. */
+/** Appends a late span to `t.spans` (after the first export), making the list on its first one. */
 function pushSpan(t: LocalTrace, span: RecordingSpan): void {
   if (t.spans === NONE) t.spans = [span];
   else t.spans.push(span);
@@ -87,6 +86,8 @@ export class TraceStore implements SpanOwner {
     private readonly limits: StoreLimits,
     private readonly resource: Attributes,
     private readonly out: CompletedTraces,
+    /** The tracer's span limits, which every span of this store reads (SpanOwner). */
+    readonly spanLimits: ResolvedSpanLimits,
   ) {}
 
   /** Local traces not yet exported. */
@@ -116,7 +117,7 @@ export class TraceStore implements SpanOwner {
       this.out.drop('spans_per_trace_cap');
       return undefined;
     }
-    const t: LocalTrace = { root: undefined, spans: NONE, open: 1, recorded: 1, state: LIVE, kept: true, fragment: 0, openedAt: 0, timer: undefined, prev: this.newest, next: undefined };
+    const t: LocalTrace = { root: undefined, spans: NONE, open: 1, recorded: 1, state: LIVE, fragment: 0, timer: undefined, prev: this.newest, next: undefined };
     if (this.newest === undefined) this.oldest = t;
     else this.newest.next = t;
     this.newest = t;
@@ -145,10 +146,14 @@ export class TraceStore implements SpanOwner {
   /** Registers a span just made in `t` (after `openTrace` for the root, `admit` for a child). */
   add(t: LocalTrace, span: RecordingSpan): void {
     if (t.root === undefined) {
+      // The root: listed (first) only when the trace is exported or gets a child.
       t.root = span;
-      t.openedAt = span.startTime;
+      return;
     }
-    if (t.state === LIVE) pushSpan(t, span);
+    if (t.state === LIVE) {
+      if (t.spans === NONE) t.spans = [t.root, span];
+      else t.spans.push(span);
+    }
     // After the first export a span is only collected when it ends (see spanEnded).
   }
 
@@ -194,9 +199,9 @@ export class TraceStore implements SpanOwner {
     this.unlink(t);
     // The span list becomes the exported list in place: an ended span is its own SpanData, an
     // open one is replaced by a snapshot (it goes out again, ended, in a later fragment).
-    const data: SpanData[] = t.spans === NONE ? [] : t.spans;
+    const root = t.root as RecordingSpan;
+    const data: SpanData[] = t.spans === NONE ? [root] : t.spans;
     t.spans = NONE;
-    t.state = EXPORTED;
     let open = false;
     let at = 0;
     for (let i = 0; i < data.length; i++) {
@@ -207,8 +212,9 @@ export class TraceStore implements SpanOwner {
         data[i] = s.snapshot(at);
       }
     }
-    const root = t.root as RecordingSpan;
-    t.kept = this.out.first({
+    // Exported from here on, whether kept or not (the span list above is already handed over).
+    t.state = KEPT;
+    const kept = this.out.first({
       traceId: root.traceId,
       rootSpanId: root.spanId,
       resource: this.resource,
@@ -216,6 +222,7 @@ export class TraceStore implements SpanOwner {
       incomplete: incomplete || open,
       fragment: t.fragment++,
     });
+    if (!kept) t.state = DROPPED;
   }
 
   /** A follow-up fragment with the spans that ended after the trace was exported. */
@@ -234,7 +241,7 @@ export class TraceStore implements SpanOwner {
         incomplete: t.open > 0,
         fragment: t.fragment++,
       },
-      t.kept,
+      t.state === KEPT,
     );
   }
 
@@ -254,7 +261,8 @@ export class TraceStore implements SpanOwner {
   sweep(at = Date.now()): void {
     const ttl = this.limits.traceTtlMs;
     for (let t = this.oldest; t !== undefined; t = this.oldest) {
-      if (at - t.openedAt < ttl) break;
+      // The TTL counts from the root's start (a trace is opened for its root, at once).
+      if (at - (t.root as RecordingSpan).startTime < ttl) break;
       this.complete(t, true);
     }
   }

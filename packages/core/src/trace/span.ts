@@ -20,17 +20,24 @@ import { warnOnce } from '../diag/warn';
 /** Receives span ends: the trace store holding the span's local trace. */
 export interface SpanOwner {
   spanEnded(span: RecordingSpan): void;
+  /** The limits of the spans it holds (the tracer's): read from here, not kept on each span. */
+  readonly spanLimits: ResolvedSpanLimits;
 }
 
 const EMPTY: never[] = Object.freeze([]) as unknown as never[];
 const NO_DROPS: SpanData['dropped'] = Object.freeze({ attributes: 0, events: 0, links: 0 });
 const UNSET: SpanStatus = Object.freeze({ code: 'unset' }) as SpanStatus;
+/**
+ * The attributes of an open span that has none yet: shared and frozen, replaced by the span's own
+ * object on its first attribute, or when it ends (so what exporters get is the span's own). An
+ * open span without attributes (a root before its response, a child) holds no object for them.
+ */
+const NO_ATTRIBUTES: Attributes = Object.freeze({}) as Attributes;
 
 // Internal state lives under symbols so that a RecordingSpan *is* its own SpanData: JSON.stringify
 // and exporters see only the public fields, and an ended span is exported without a copy.
 const OWNER: unique symbol = Symbol('tracewire.owner');
 const TRACE: unique symbol = Symbol('tracewire.trace');
-const LIMITS: unique symbol = Symbol('tracewire.limits');
 const ATTR_COUNT: unique symbol = Symbol('tracewire.attrCount');
 const CONTEXT: unique symbol = Symbol('tracewire.context');
 const WRITE: unique symbol = Symbol('tracewire.write');
@@ -126,7 +133,6 @@ export class RecordingSpan implements Span, SpanData {
   declare dropped: SpanData['dropped'];
   declare [OWNER]: SpanOwner;
   declare [TRACE]: object;
-  declare [LIMITS]: ResolvedSpanLimits;
   declare [ATTR_COUNT]: number;
   declare [CONTEXT]: SpanContext | undefined;
 
@@ -139,7 +145,6 @@ export class RecordingSpan implements Span, SpanData {
   constructor(
     owner: SpanOwner,
     trace: object,
-    limits: ResolvedSpanLimits,
     traceId: string,
     spanId: string,
     parentSpanId: string | undefined,
@@ -158,9 +163,10 @@ export class RecordingSpan implements Span, SpanData {
     let count = 0;
     let dropped = 0;
     if (attributes) {
+      const limits = owner.spanLimits;
       [attrs, dropped] = limitedAttributes(attributes, limits.attributeCountLimit, limits.attributeValueLengthLimit);
       count = Object.keys(attrs).length;
-    } else attrs = {};
+    } else attrs = NO_ATTRIBUTES;
     this.traceId = traceId;
     this.spanId = spanId;
     this.parentSpanId = parentSpanId;
@@ -180,7 +186,6 @@ export class RecordingSpan implements Span, SpanData {
     this.dropped = NO_DROPS;
     this[OWNER] = owner;
     this[TRACE] = trace;
-    this[LIMITS] = limits;
     this[ATTR_COUNT] = count;
     this[CONTEXT] = undefined;
     if (dropped) this.countDrop('attributes', dropped);
@@ -223,8 +228,9 @@ export class RecordingSpan implements Span, SpanData {
    * the span gets after it started (the user's and Tracewire's own alike).
    */
   private put(key: string, value: AttributeValue): void {
-    const attrs = this.attributes;
-    const limits = this[LIMITS];
+    let attrs = this.attributes;
+    if (attrs === NO_ATTRIBUTES) this.attributes = attrs = {};
+    const limits = this[OWNER].spanLimits;
     if (!hasOwn.call(attrs, key)) {
       if (this[ATTR_COUNT] >= limits.attributeCountLimit) {
         this.countDrop('attributes');
@@ -247,7 +253,7 @@ export class RecordingSpan implements Span, SpanData {
       warnEnded(this.name, 'setAttributes');
       return;
     }
-    const limits = this[LIMITS];
+    const limits = this[OWNER].spanLimits;
     if (typeof attrs === 'function') {
       if (limits.attributeValueLengthLimit !== Infinity) {
         const fresh: Attributes = {};
@@ -255,7 +261,8 @@ export class RecordingSpan implements Span, SpanData {
         this[WRITE](fresh);
         return;
       }
-      const target = this.attributes;
+      let target = this.attributes;
+      if (target === NO_ATTRIBUTES) this.attributes = target = {};
       attrs(target);
       // A key it overwrote is not one more. Keys keep their insertion order, so those past the
       // limit are the newest: the ones put() would have dropped.
@@ -304,7 +311,7 @@ export class RecordingSpan implements Span, SpanData {
       warnEnded(this.name, 'addEvent');
       return this;
     }
-    const limits = this[LIMITS];
+    const limits = this[OWNER].spanLimits;
     if (this.events.length >= limits.eventCountLimit) {
       this.countDrop('events');
       return this;
@@ -325,7 +332,7 @@ export class RecordingSpan implements Span, SpanData {
     }
     const ctx = link && link.context;
     if (!ctx || typeof ctx.traceId !== 'string' || typeof ctx.spanId !== 'string') return this;
-    const limits = this[LIMITS];
+    const limits = this[OWNER].spanLimits;
     if (this.links.length >= limits.linkCountLimit) {
       this.countDrop('links');
       return this;
@@ -387,6 +394,7 @@ export class RecordingSpan implements Span, SpanData {
     if (t < this.startTime) t = this.startTime;
     this.endTime = t;
     this.ended = true;
+    if (this.attributes === NO_ATTRIBUTES) this.attributes = {};
     this[OWNER].spanEnded(this);
   }
 

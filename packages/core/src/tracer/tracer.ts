@@ -137,7 +137,7 @@ class TracerImpl implements Tracer {
     }
     // The store completes traces; the processor decides (tail), counts and queues them.
     this.processor = new TraceProcessor({ exporters, batch: this.config.batch, tail: this.config.tail, name: String(this.config.resource['service.name']) });
-    this.store = new TraceStore(this.config.store, this.config.resource, this.processor);
+    this.store = new TraceStore(this.config.store, this.config.resource, this.processor, this.config.spanLimits);
     TRACER_OF_STORE.set(this.store, this);
     if (this.config.observers !== undefined) for (const o of this.config.observers) this.addObserver(o);
     // OTEL_METRICS_EXPORTER: @tracewire/metrics, installed beside core, observes this tracer.
@@ -235,7 +235,6 @@ class TracerImpl implements Tracer {
     const span = new RecordingSpan(
       this.store,
       trace,
-      this.config.spanLimits,
       traceId,
       spanId,
       parentCtx ? parentCtx.spanId : undefined,
