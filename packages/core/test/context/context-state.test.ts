@@ -48,7 +48,8 @@ describe('readContext / runWithContext', () => {
       tracer.withSpan('inner', () => expect(read().attachment).toBe(attachment));
     });
     // A marked, suppressing state suppresses; an unmarked one with the mark false is copied.
-    runWithContext({ [CONTEXT_SCOPE]: true, span: undefined, baggage: undefined, suppressed: true, attachment }, () => expect(isTracingSuppressed()).toBe(true));
+    const suppressing = { [CONTEXT_SCOPE]: true, span: undefined, baggage: undefined, suppressed: true, attachment };
+    runWithContext(suppressing, () => expect(isTracingSuppressed()).toBe(true));
     runWithContext({ [CONTEXT_SCOPE]: false, span, attachment } as Partial<ContextState>, () => expect(read()).toEqual({ span, baggage: undefined, suppressed: false, attachment }));
     span.end();
   });
