@@ -25,6 +25,33 @@ describe('Span', () => {
     return tracer.shutdown();
   });
 
+  it('gives every span its own attributes object, whichever way its attributes came (or none did)', async () => {
+    const { tracer, exporter } = memoryTracer({ limits: { lingerMs: 20 } });
+    const root = tracer.startSpan('root', { parent: null });
+    const none = tracer.startSpan('none', { parent: root });
+    const set = tracer.startSpan('set', { parent: root });
+    const filled = tracer.startSpan('filled', { parent: root });
+    const open = tracer.startSpan('open', { parent: root });
+    set.setAttribute('k', 'v');
+    writeAttributes(filled, (a) => {
+      a['f'] = 1;
+    });
+    for (const s of [none, set, filled]) s.end();
+    root.end();
+    const [trace] = await exporter.waitFor(1);
+    const byName = new Map(trace.spans.map((s) => [s.name, s]));
+    expect(byName.get('none')?.attributes).toEqual({});
+    expect(byName.get('set')?.attributes).toEqual({ k: 'v' });
+    expect(byName.get('filled')?.attributes).toEqual({ f: 1 });
+    // The open span goes out as a snapshot; it too has an object of its own.
+    expect(byName.get('open')?.ended).toBe(false);
+    const objects = [...byName.values()].map((s) => s.attributes);
+    for (const a of objects) expect(Object.isFrozen(a)).toBe(false);
+    expect(new Set(objects).size).toBe(objects.length);
+    open.end();
+    await tracer.shutdown();
+  });
+
   it('records attributes, skipping invalid values and keeping arrays homogeneous', async () => {
     const data = await oneSpan((s) => {
       s.setAttribute('a', 'x').setAttribute('n', 1).setAttribute('b', true).setAttribute('arr', ['p', 'q']);
