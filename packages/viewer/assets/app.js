@@ -205,6 +205,8 @@
   async function refreshList({ live = false } = {}) {
     const seq = ++listSeq;
     const qs = queryString();
+    // Described as asked: the filters may change while the answer is on its way.
+    const desc = filterDescription();
     let traces;
     let totals;
     try {
@@ -216,8 +218,7 @@
     if (seq !== listSeq) return; // a newer refresh is on its way
     state.traces = traces;
     renderList(live);
-    renderTotals(totals);
-    const desc = filterDescription();
+    renderTotals(totals, desc);
     $('list-status').textContent = traces.length === 0
       ? (desc ? `No traces ${desc}.` : 'No traces yet. Send some over OTLP/HTTP to /v1/traces.')
       : `${traces.length} ${traces.length === 1 ? 'trace' : 'traces'}${desc ? ' ' + desc : ''}.`;
@@ -284,7 +285,7 @@
     return el('li', null, button);
   }
 
-  function renderTotals(t) {
+  function renderTotals(t, desc) {
     const fig = (name, value, title) => [el('div', { class: 'fig' }, el('dt', { text: name }), el('dd', { text: value, title }))];
     const errRate = t.requests > 0 ? ` (${Math.round((t.errors / t.requests) * 100)}%)` : '';
     $('totals-figures').replaceChildren(
@@ -295,7 +296,7 @@
       ...fig('Tokens in / out', `${fmtInt(t.inputTokens)} / ${fmtInt(t.outputTokens)}`),
       ...fig('Cost', fmtCost(t.cost)),
     );
-    $('totals-scope').textContent = filterDescription() ? `(${filterDescription()})` : '';
+    $('totals-scope').textContent = desc ? `(${desc})` : '';
     const body = $('totals-models').tBodies[0];
     body.replaceChildren(...t.models.map((m) => el('tr', null,
       el('th', { scope: 'row', text: m.model }),
@@ -821,6 +822,8 @@
   // ---------- filters ----------
   let filterTimer = null;
   const onFilter = () => {
+    // An answer still on its way is for the filters as they were: it is not shown.
+    listSeq++;
     if (filterTimer) clearTimeout(filterTimer);
     filterTimer = setTimeout(refreshList, 200);
   };

@@ -20,6 +20,8 @@ import { getJson, until } from './helpers';
 // Globals of the page, used inside page.evaluate callbacks: this file compiles without the DOM lib
 // (a lib reference would bring the DOM types into every file of the program).
 declare const document: any;
+declare const window: any;
+declare const MutationObserver: any;
 type HTMLElement = { dataset: Record<string, string | undefined>; id: string };
 
 const ROOT = resolve(__dirname, '..', '..', '..');
@@ -182,6 +184,43 @@ describe('the viewer page on the running demo', () => {
     expect(await page.locator('#trace-list .trace-row').count()).toBeLessThanOrEqual(apiCount);
     await page.click('button[type="reset"]');
     await page.waitForFunction((n) => document.querySelectorAll('#trace-list .trace-row').length >= n, all);
+    await page.click('#pause');
+  });
+
+  it('never describes the list with filters its rows were not fetched for (an answer overtaken by a filter change)', async () => {
+    await page.click('#pause');
+    // The answer for status=error alone is held back until the search filter has changed.
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((r) => (release = r));
+    await page.route(/\/api\/(traces|totals)\?(?!.*q=)(?=.*status=error)/, async (route) => {
+      await held;
+      await route.continue();
+    });
+    const seen: string[] = [];
+    await page.exposeFunction('__statusSeen', (text: string) => seen.push(text));
+    await page.evaluate(() => {
+      const status = document.querySelector('#list-status');
+      new MutationObserver(() => {
+        const rows = document.querySelectorAll('#trace-list .trace-row').length;
+        window.__statusSeen(`${rows}|${status.textContent ?? ''}`);
+      }).observe(status, { childList: true, characterData: true, subtree: true });
+    });
+    await page.selectOption('#f-status', 'error');
+    // The held request has gone out (the filter's 200 ms debounce), then the search changes.
+    await page.waitForTimeout(400);
+    await page.fill('#f-q', 'claude');
+    await page.waitForTimeout(50);
+    release();
+    await page.waitForFunction(() => (document.querySelector('#list-status')?.textContent ?? '').includes('matching “claude”'));
+    const apiCount = (await getJson<TraceSummary[]>(url, '/api/traces?status=error&q=claude&limit=500')).length;
+    await page.unroute(/\/api\/(traces|totals)\?/);
+    // Every status that named the search described rows fetched with it.
+    const described = seen.filter((t) => t.includes('matching'));
+    expect(described.length).toBeGreaterThan(0);
+    for (const t of described) expect(Number(t.split('|')[0])).toBeLessThanOrEqual(apiCount);
+    // And the answer for the old filters, released late, was not shown over the new one.
+    expect(await page.locator('#list-status').textContent()).toContain('matching “claude”');
+    await page.click('button[type="reset"]');
     await page.click('#pause');
   });
 
