@@ -54,10 +54,8 @@ function scope(span: Span | undefined, baggage: Baggage | undefined, attachment:
 
 /** The active span, if any (undefined while tracing is suppressed). */
 export function currentSpan(): Span | undefined {
-  const s = storage.getStore();
-  if (s === SUPPRESSED) return undefined;
-  if (flags.scopes && isScope(s)) return s.suppressed ? undefined : s.span;
-  return s as Span | undefined;
+  const s = activeOrSuppressed();
+  return s === SUPPRESSED ? undefined : s;
 }
 
 /**

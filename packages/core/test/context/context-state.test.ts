@@ -46,6 +46,12 @@ describe('readContext / runWithContext', () => {
       expect(activeSpan()).toBe(span);
       // withSpan inside keeps the marked state's attachment.
       tracer.withSpan('inner', () => expect(read().attachment).toBe(attachment));
+      // The very object is the active context, not a copy of it: a change to it (which a caller
+      // marking it promises not to make) shows inside.
+      const other = { kind: 'other' };
+      marked.attachment = other;
+      expect(read().attachment).toBe(other);
+      marked.attachment = attachment;
     });
     // A marked, suppressing state suppresses; an unmarked one with the mark false is copied.
     const suppressing = { [CONTEXT_SCOPE]: true, span: undefined, baggage: undefined, suppressed: true, attachment };
