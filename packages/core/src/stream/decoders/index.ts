@@ -9,7 +9,7 @@ import { StreamDecoder, TextBudget } from './common';
 import { GeminiDecoder } from './gemini';
 import { OllamaDecoder, isOllamaLine } from './ollama';
 import { OpenAIAudioDecoder } from './openai-audio';
-import { OpenAIChatDecoder } from './openai-chat';
+import { OpenAIChatDecoder, firstChunkChoices } from './openai-chat';
 import { OpenAIResponsesDecoder } from './openai-responses';
 
 export { truncateUtf8 } from './common';
@@ -133,6 +133,22 @@ export class LLMStreamDecoder {
         if (fast !== undefined) return fast;
       } catch {
         // fall through to the general path
+      }
+    }
+    if (this.fastPaths && this.decoder === undefined) {
+      // The first chunk of a Chat Completions stream, the most common first event, without JSON.parse.
+      const at = firstChunkChoices(text, start, end);
+      if (at !== -1) {
+        try {
+          const chat = new OpenAIChatDecoder(this.budget);
+          const content = chat.first(text, start, at, end);
+          if (content !== undefined) {
+            this.decoder = chat;
+            return content;
+          }
+        } catch {
+          // fall through to the general path
+        }
       }
     }
     // Decided before JSON.parse: a data line that cannot be JSON (plain-text event streams) would

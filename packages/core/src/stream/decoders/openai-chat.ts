@@ -30,14 +30,15 @@ const PLAIN_CONTENT = pattern(literal(INDEX), DIGITS, literal(CONTENT), PLAIN_AS
 /**
  * The other canonical chunks with one choice, after the learnt prefix, to the end:
  * `{"index":N,"delta":{…}`, the delta empty or holding `"content":"…"` or
- * `"tool_calls":[{"index":N,"function":{"arguments":"…"}}]` (either optionally after a `"role"`),
+ * `"tool_calls":[{"index":N,"function":{"arguments":"…"}}]` (either optionally after a `"role"`, the
+ * content optionally followed by `"refusal":null`, as OpenAI's first chunk has it),
  * optionally `,"logprobs":null`, then `,"finish_reason":null` or a reason without escapes, `}]`,
  * optionally `,"usage":null` and `,"obfuscation":"…"`, then `}`. Captures: choice index, content |
  * tool index, arguments; finish reason.
  */
 const CHOICE_DELTA = pattern(
   String.raw`\{"index":${JSON_INT},"delta":\{(?:(?:"role":${PLAIN_STRING},)?`,
-  String.raw`(?:"content":${JSON_STRING}|"tool_calls":\[\{"index":${JSON_INT},"function":\{"arguments":${JSON_STRING}\}\}\]))?\}`,
+  String.raw`(?:"content":${JSON_STRING}(?:,"refusal":null)?|"tool_calls":\[\{"index":${JSON_INT},"function":\{"arguments":${JSON_STRING}\}\}\]))?\}`,
   String.raw`(?:,"logprobs":null)?,"finish_reason":(?:null|"([^"\\\x00-\x1f]*)")\}\](?:,"usage":null)?(?:,"obfuscation":${PLAIN_STRING})?\}`,
 );
 
@@ -45,6 +46,27 @@ const CHOICE_DELTA = pattern(
 const NO_CHOICES_USAGE = '],"usage":{';
 /** What may follow its usage object: the obfuscation padding, then the chunk's end. */
 const OBFUSCATION_END = pattern(String.raw`,"obfuscation":${PLAIN_STRING}\}`);
+
+/**
+ * The start of a canonical first chunk, to its `"choices":[`: `{`, then members whose keys are
+ * lower-case names and whose values are scalars (a string without escapes, a number, null, true,
+ * false), none of them `type` (which other APIs' events carry). Whatever they are, such a chunk
+ * with a Chat Completions choice is a Chat Completions chunk to detect().
+ */
+const SCALAR_MEMBERS = pattern(String.raw`\{(?:"(?!type")[a-z_]+":(?:${PLAIN_STRING}|-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?|null|true|false),)*"choices":\[`);
+
+/**
+ * Where the choices of `text[start, end)` start (just after `"choices":[`) when it opens as a
+ * canonical first chunk of a Chat Completions stream does (SCALAR_MEMBERS); -1 when it does not.
+ * For `OpenAIChatDecoder#first`, which checks the rest.
+ */
+export function firstChunkChoices(text: string, start: number, end: number): number {
+  if (text.charCodeAt(start) !== 0x7b || text.charCodeAt(start + 1) !== 0x22) return -1;
+  SCALAR_MEMBERS.lastIndex = start;
+  if (!SCALAR_MEMBERS.test(text)) return -1;
+  const at = SCALAR_MEMBERS.lastIndex;
+  return at < end ? at : -1;
+}
 
 /** Text without a nested value or an escape: stops at the first `[`, `{` or backslash. */
 const SCALARS = /[^[{\\]*/y;
@@ -76,7 +98,43 @@ export class OpenAIChatDecoder extends StreamDecoder {
     CHOICE_DELTA.lastIndex = at;
     const m = CHOICE_DELTA.exec(text);
     if (m === null || CHOICE_DELTA.lastIndex !== end) return undefined;
-    // Same effect as event(JSON.parse(raw)).
+    return this.choiceDelta(m, text);
+  }
+
+  /**
+   * The stream's first chunk, when it is canonical: top-level scalars (`scalarsEnd` is where
+   * SCALAR_MEMBERS stopped, just after `"choices":[`, see firstChunkChoices), then one choice
+   * CHOICE_DELTA matches to the end (the role chunk, usually). The same effect as
+   * detect(JSON.parse(raw)) choosing this decoder and event(json, raw); undefined when the rest
+   * does not match, and JSON.parse must run.
+   */
+  first(text: string, start: number, scalarsEnd: number, end: number): boolean | undefined {
+    CHOICE_DELTA.lastIndex = scalarsEnd;
+    const m = CHOICE_DELTA.exec(text);
+    if (m === null || CHOICE_DELTA.lastIndex !== end) return undefined;
+    // What event() reads before the choices: id and model (the last of each, as JSON.parse keeps
+    // it), as non-empty strings. An error or usage among scalars is not an object: nothing.
+    let id: string | undefined;
+    let model: string | undefined;
+    for (let i = start + 1; i < scalarsEnd - CHOICES.length; ) {
+      const keyEnd = text.indexOf('"', i + 1);
+      const v = keyEnd + 2;
+      const isString = text.charCodeAt(v) === 0x22;
+      const valueEnd = isString ? text.indexOf('"', v + 1) + 1 : text.indexOf(',', v);
+      const keyLength = keyEnd - i - 1;
+      if (keyLength === 2 && text.startsWith('id', i + 1)) id = isString ? text.slice(v + 1, valueEnd - 1) : undefined;
+      else if (keyLength === 5 && text.startsWith('model', i + 1)) model = isString ? text.slice(v + 1, valueEnd - 1) : undefined;
+      i = valueEnd + 1;
+    }
+    const raw = text.slice(start, end);
+    this.learn(raw);
+    if (id !== undefined && id !== '') this.id = keep(id, text);
+    if (model !== undefined && model !== '') this.model = keep(model, text);
+    return this.choiceDelta(m, text);
+  }
+
+  /** A chunk CHOICE_DELTA matched, with the same effect as event(JSON.parse(raw)). */
+  private choiceDelta(m: RegExpExecArray, text: string): boolean {
     const choice = this.choice(Number(m[1]));
     if (choice === undefined) return false;
     const finish = m[5];

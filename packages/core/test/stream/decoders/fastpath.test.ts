@@ -105,7 +105,7 @@ describe('LLMStreamDecoder fast paths', () => {
     fc.assert(fc.property(fc.array(mutated(fc.oneof(finish, usage)), { maxLength: 8 }), (events) => expectSame([first, ...events])), { numRuns: 1000 });
   });
 
-  it('takes the finish chunk without JSON.parse and parses only the usage object of the last chunk', () => {
+  it('takes the first, content and finish chunks without JSON.parse and parses only the usage object of the last chunk', () => {
     const events = [
       chat(0, '', ''),
       chat(0, 'Hi', ''),
@@ -116,11 +116,46 @@ describe('LLMStreamDecoder fast paths', () => {
     const spy = jest.spyOn(JSON, 'parse');
     try {
       const { result } = run(events, true);
-      expect(spy.mock.calls.map(([arg]) => String(arg).slice(0, 16))).toEqual([events[0].slice(0, 16), '{"prompt_tokens"']);
-      expect(result).toMatchObject({ choices: [{ text: 'Hi', finishReason: 'stop' }], usage: { input: 3, output: 1, cached: 1, reasoning: 2 }, truncated: false });
+      expect(spy.mock.calls.map(([arg]) => String(arg).slice(0, 16))).toEqual(['{"prompt_tokens"']);
+      expect(result).toMatchObject({ id: 'chatcmpl-1', model: 'gpt-4o', choices: [{ text: 'Hi', finishReason: 'stop' }], usage: { input: 3, output: 1, cached: 1, reasoning: 2 }, truncated: false });
     } finally {
       spy.mockRestore();
     }
+  });
+
+  it('agrees with JSON.parse on first chunks of every shape and their near misses (property)', () => {
+    // The first event picks the decoder: a canonical Chat Completions chunk is taken without
+    // JSON.parse (top-level scalars, then one choice), anything else must come out the same.
+    const value = fc.constantFrom('"chatcmpl-1"', '""', '"gpt-4o"', '"chat.completion.chunk"', '"response.created"', '1', '-0.5e3', '1.', 'null', 'true', 'false', '"a{b"', '"[x"', '01', '"\\u0041"', '{}', '[]', '{"message":"x"}');
+    const key = fc.constantFrom('id', 'model', 'object', 'created', 'system_fingerprint', 'service_tier', 'usage', 'error', 'type', 'choices', 'prompt_filter_results', 'x_1', 'Model');
+    const scalars = fc.array(fc.tuple(key, value), { maxLength: 6 }).map((ms) => ms.map(([k, v]) => `"${k}":${v},`).join(''));
+    const choice = fc.constantFrom(
+      '{"index":0,"delta":{"role":"assistant","content":""},"logprobs":null,"finish_reason":null}',
+      '{"index":1,"delta":{"content":"Hi"},"finish_reason":null}',
+      '{"index":0,"delta":{"role":"assistant","content":"Hi \\"x\\""},"logprobs":null,"finish_reason":null}',
+      '{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":"{\\"a"}}]},"finish_reason":null}',
+      '{"index":0,"delta":{"role":"assistant","tool_calls":[{"index":0,"id":"call_1","type":"function","function":{"name":"f","arguments":""}}]},"finish_reason":null}',
+      '{"index":0,"delta":{},"finish_reason":"stop"}',
+      '{"index":0,"delta":{"role":"assistant","content":"","refusal":null},"logprobs":null,"finish_reason":null}',
+      '{"index":0,"delta":{"content":"x","refusal":"no"},"finish_reason":null}',
+    );
+    const tail = fc.constantFrom('', ',"usage":null', ',"obfuscation":"ab"', ',"usage":{"prompt_tokens":1}', ',"id":"later"');
+    const firstChunk = fc.tuple(scalars, fc.array(choice, { minLength: 0, maxLength: 2 }), tail).map(([s, cs, t]) => `{${s}"choices":[${cs.join(',')}]${t}}`);
+    fc.assert(fc.property(mutated(firstChunk), fc.boolean(), (f, more) => expectSame(more ? [f, chat(0, 'Hi', ''), '[DONE]'] : [f])), { numRuns: 3000 });
+  });
+
+  it('takes a canonical first chunk of a recorded stream without JSON.parse', () => {
+    const f = fixtures.find((x) => x.name === 'openai-chat-text-usage');
+    expect(f).toBeDefined();
+    const datas = sseData(f!.bytes);
+    const spy = jest.spyOn(JSON, 'parse');
+    try {
+      run(datas.slice(0, 1), true);
+      expect(spy).not.toHaveBeenCalled();
+    } finally {
+      spy.mockRestore();
+    }
+    expect(run(datas.slice(0, 1), true)).toEqual(run(datas.slice(0, 1), false));
   });
 
   it('agrees with JSON.parse on Anthropic deltas and their near misses (property)', () => {
