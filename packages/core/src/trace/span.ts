@@ -62,6 +62,19 @@ function isValidValue(v: unknown): v is AttributeValue {
   return true;
 }
 
+/**
+ * ATTR_COUNT of a span holding as many attributes as its limit allows: above any count limit a
+ * span reaches in practice, and a small integer (a double there would box the field in every span).
+ */
+const FULL = 0x3fffffff;
+
+/** How many own keys `attrs` has. */
+function keyCount(attrs: Attributes): number {
+  let n = 0;
+  for (const key in attrs) if (hasOwn.call(attrs, key)) n++;
+  return n;
+}
+
 function truncate(v: AttributeValue, max: number): AttributeValue {
   if (typeof v === 'string') return v.length > max ? v.slice(0, max) : v;
   if (Array.isArray(v) && v.length > 0 && typeof v[0] === 'string') {
@@ -231,12 +244,20 @@ export class RecordingSpan implements Span, SpanData {
     let attrs = this.attributes;
     if (attrs === NO_ATTRIBUTES) this.attributes = attrs = {};
     const limits = this[OWNER].spanLimits;
-    if (!hasOwn.call(attrs, key)) {
-      if (this[ATTR_COUNT] >= limits.attributeCountLimit) {
+    // ATTR_COUNT bounds the keys from above (each put counts one, new or not), so below the limit
+    // no key can be one too many and none is looked up; at the bound the exact count decides.
+    const n = this[ATTR_COUNT];
+    const limit = limits.attributeCountLimit;
+    if (n < limit) this[ATTR_COUNT] = n + 1;
+    else if (!hasOwn.call(attrs, key)) {
+      const exact = n === FULL ? limit : keyCount(attrs);
+      if (exact >= limit) {
+        // Full: keys are never removed, so every new key from now on is dropped without a count.
+        this[ATTR_COUNT] = FULL;
         this.countDrop('attributes');
         return;
       }
-      this[ATTR_COUNT]++;
+      this[ATTR_COUNT] = exact + 1;
     }
     const max = limits.attributeValueLengthLimit;
     attrs[key] = max === Infinity ? value : truncate(value, max);

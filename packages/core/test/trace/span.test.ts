@@ -72,6 +72,18 @@ describe('Span', () => {
     expect(data.dropped.attributes).toBe(2);
   });
 
+  it('counts keys, not writes, against the count limit: overwrites leave room for new keys', async () => {
+    const data = await oneSpan((s) => {
+      for (let i = 0; i < 5; i++) s.setAttribute('k0', i);
+      s.setAttribute('k1', 'a').setAttribute('k2', 'b');
+      // Full at 3 keys: a new one is dropped and counted, an overwrite still lands.
+      s.setAttribute('k3', 'dropped').setAttribute('k4', 'dropped');
+      s.setAttribute('k1', 'overwritten');
+    }, { attributeCountLimit: 3 });
+    expect(data.attributes).toEqual({ k0: 4, k1: 'overwritten', k2: 'b' });
+    expect(data.dropped.attributes).toBe(2);
+  });
+
   it('writeAttributes writes into the span and counts only new keys against the limit', async () => {
     const data = await oneSpan((s) => {
       s.setAttribute('kept', 1).setAttribute('shared', 'old');
