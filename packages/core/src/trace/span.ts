@@ -303,8 +303,7 @@ export class RecordingSpan implements Span, SpanData {
       return;
     }
     if (this[ATTR_COUNT] === 0 && limits.attributeValueLengthLimit === Infinity) {
-      let n = 0;
-      for (const key in attrs) if (hasOwn.call(attrs, key)) n++;
+      const n = keyCount(attrs);
       if (n <= limits.attributeCountLimit) {
         this.attributes = attrs;
         this[ATTR_COUNT] = n;
