@@ -178,7 +178,7 @@ export class RecordingSpan implements Span, SpanData {
     if (attributes) {
       const limits = owner.spanLimits;
       [attrs, dropped] = limitedAttributes(attributes, limits.attributeCountLimit, limits.attributeValueLengthLimit);
-      count = Object.keys(attrs).length;
+      count = keyCount(attrs);
     } else attrs = NO_ATTRIBUTES;
     this.traceId = traceId;
     this.spanId = spanId;
