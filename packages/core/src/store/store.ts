@@ -30,10 +30,6 @@ export interface CompletedTraces {
   drop(reason: string): void;
 }
 
-const LIVE = 0; // root open, or root ended and children still open within linger
-const KEPT = 1; // first export done and kept by the tail policy; late spans go out as fragments
-const DROPPED = 2; // first export done and dropped by the tail policy; late spans are counted as such
-
 /**
  * One local trace: the spans of one trace recorded in this process under one local root (a
  * request). Keyed by its root span, not by trace id: two requests of one distributed trace may hit
@@ -52,10 +48,14 @@ export interface LocalTrace {
   open: number;
   /** Spans recorded so far (the per-trace cap counts these). */
   recorded: number;
-  /** LIVE, then KEPT or DROPPED by the first export's tail policy (which its late fragments follow). */
-  state: typeof LIVE | typeof KEPT | typeof DROPPED;
-  fragment: number;
-  timer: NodeJS.Timeout | undefined;
+  /**
+   * 0 while live (root open, or root ended and children still open within linger). After the
+   * first export, the number of the next fragment (fragments count from 0, so at least 1): positive
+   * when the tail policy kept the trace (late spans go out as fragments), negative when it dropped
+   * it (late spans are counted as such). One field for both: a trace is kept in memory per open
+   * request, and every field is 8 bytes of every open request (bench/micro.js heap per open span).
+   */
+  exported: number;
   /** The live list, in open order (see TraceStore): neighbours while the trace is live. */
   prev: LocalTrace | undefined;
   next: LocalTrace | undefined;
@@ -81,6 +81,11 @@ export class TraceStore implements SpanOwner {
   private opened = 0;
   private sweeper: NodeJS.Timeout | undefined;
   private closed = false;
+  /**
+   * The linger timers of the traces waiting on one (an ended root with open children, or late
+   * spans of an exported trace): few at a time, so here rather than a field of every trace.
+   */
+  private readonly timers = new Map<LocalTrace, NodeJS.Timeout>();
 
   constructor(
     private readonly limits: StoreLimits,
@@ -117,7 +122,7 @@ export class TraceStore implements SpanOwner {
       this.out.drop('spans_per_trace_cap');
       return undefined;
     }
-    const t: LocalTrace = { root: undefined, spans: NONE, open: 1, recorded: 1, state: LIVE, fragment: 0, timer: undefined, prev: this.newest, next: undefined };
+    const t: LocalTrace = { root: undefined, spans: NONE, open: 1, recorded: 1, exported: 0, prev: this.newest, next: undefined };
     if (this.newest === undefined) this.oldest = t;
     else this.newest.next = t;
     this.newest = t;
@@ -150,7 +155,7 @@ export class TraceStore implements SpanOwner {
       t.root = span;
       return;
     }
-    if (t.state === LIVE) {
+    if (t.exported === 0) {
       if (t.spans === NONE) t.spans = [t.root, span];
       else t.spans.push(span);
     }
@@ -161,7 +166,7 @@ export class TraceStore implements SpanOwner {
   spanEnded(span: RecordingSpan): void {
     const t = traceOf(span) as LocalTrace;
     t.open--;
-    if (t.state === LIVE) {
+    if (t.exported === 0) {
       if (span === t.root) {
         if (t.open === 0) this.complete(t, false);
         else this.startTimer(t);
@@ -177,19 +182,23 @@ export class TraceStore implements SpanOwner {
 
   /** `lingerMs` from now: a live trace is exported incomplete, an exported one's late spans go out. */
   private startTimer(t: LocalTrace): void {
-    if (t.timer !== undefined) return;
-    t.timer = setTimeout(() => {
-      t.timer = undefined;
-      if (t.state === LIVE) this.complete(t, true);
+    if (this.timers.has(t)) return;
+    const timer = setTimeout(() => {
+      this.timers.delete(t);
+      if (t.exported === 0) this.complete(t, true);
       else this.flushLate(t);
     }, this.limits.lingerMs);
-    t.timer.unref();
+    timer.unref();
+    this.timers.set(t, timer);
   }
 
   private clearTimer(t: LocalTrace): void {
-    if (t.timer !== undefined) {
-      clearTimeout(t.timer);
-      t.timer = undefined;
+    // Most traces never had a timer: no lookup while none is pending.
+    if (this.timers.size === 0) return;
+    const timer = this.timers.get(t);
+    if (timer !== undefined) {
+      clearTimeout(timer);
+      this.timers.delete(t);
     }
   }
 
@@ -212,17 +221,18 @@ export class TraceStore implements SpanOwner {
         data[i] = s.snapshot(at);
       }
     }
-    // Exported from here on, whether kept or not (the span list above is already handed over).
-    t.state = KEPT;
+    // Exported from here on, whether kept or not (the span list above is already handed over);
+    // late spans go out from fragment 1.
+    t.exported = 1;
     const kept = this.out.first({
       traceId: root.traceId,
       rootSpanId: root.spanId,
       resource: this.resource,
       spans: data,
       incomplete: incomplete || open,
-      fragment: t.fragment++,
+      fragment: 0,
     });
-    if (!kept) t.state = DROPPED;
+    if (!kept) t.exported = -1;
   }
 
   /** A follow-up fragment with the spans that ended after the trace was exported. */
@@ -232,6 +242,9 @@ export class TraceStore implements SpanOwner {
     const spans = t.spans.sort((a, b) => a.startTime - b.startTime);
     t.spans = NONE;
     const root = t.root as RecordingSpan;
+    const next = t.exported;
+    const kept = next > 0;
+    t.exported = kept ? next + 1 : next - 1;
     this.out.late(
       {
         traceId: root.traceId,
@@ -239,9 +252,9 @@ export class TraceStore implements SpanOwner {
         resource: this.resource,
         spans,
         incomplete: t.open > 0,
-        fragment: t.fragment++,
+        fragment: kept ? next : -next,
       },
-      t.state === KEPT,
+      kept,
     );
   }
 

@@ -444,6 +444,22 @@ export class RecordingSpan implements Span, SpanData {
 }
 
 /**
+ * V8 keeps a field that has only ever held numbers, some of them fractional, as a double in a
+ * 16-byte box of its own, allocated with the object. `endTime` is 0 for as long as a span is open
+ * and a fraction only once it has ended: stored as a plain (tagged) field instead, 0 is a small
+ * integer held in the field itself, and the box is made only by `end()`. One throwaway span, given
+ * the values the field takes in use and then a non-number, moves the field to tagged before any
+ * real span is made: every open span is 16 bytes smaller (bench/micro.js, heap per open span). On
+ * an engine that lays fields out otherwise this costs nothing and saves nothing.
+ */
+{
+  const owner: SpanOwner = { spanEnded() {}, spanLimits: undefined as unknown as ResolvedSpanLimits };
+  const warm = new RecordingSpan(owner, {}, '', '', undefined, false, 0, undefined, '', 'internal', undefined, undefined, undefined, 1.5);
+  warm.endTime = 2.5;
+  (warm as { endTime: unknown }).endTime = null;
+}
+
+/**
  * A span that records nothing but carries a context, so an unsampled (or capped, or disabled)
  * request still propagates `traceparent`. The cheapest object we can hand out.
  */
