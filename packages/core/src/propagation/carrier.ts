@@ -1,4 +1,4 @@
-import { INVALID_SPAN_CONTEXT, NonRecordingSpan, RecordingSpan } from '../trace/span';
+import { INVALID_SPAN_CONTEXT, NonRecordingSpan, RecordingSpan, contextOf } from '../trace/span';
 import type { Span, SpanContext } from '../types';
 import { currentBaggage, currentSpan, isTracingSuppressed } from '../context/storage';
 import { isValidSpanId, isValidTraceId } from './traceparent';
@@ -166,7 +166,7 @@ export function contextToInject(span: Span | SpanContext | undefined): SpanConte
   // Our own spans carry valid ids by construction (or the all-zero context while suppressed,
   // which cannot reach here); anything else is checked.
   const own = source instanceof RecordingSpan || source instanceof NonRecordingSpan;
-  const ctx = typeof (source as Span).spanContext === 'function' ? (source as Span).spanContext() : (source as SpanContext);
+  const ctx = typeof (source as Span).spanContext === 'function' ? contextOf(source as Span) : (source as SpanContext);
   if (ctx === null || typeof ctx !== 'object') return undefined;
   if (!own && (!isValidTraceId(ctx.traceId) || !isValidSpanId(ctx.spanId))) return undefined;
   if (own && ctx.traceId === INVALID_SPAN_CONTEXT.traceId) return undefined;

@@ -39,7 +39,6 @@ const NO_ATTRIBUTES: Attributes = Object.freeze({}) as Attributes;
 const OWNER: unique symbol = Symbol('tracewire.owner');
 const TRACE: unique symbol = Symbol('tracewire.trace');
 const ATTR_COUNT: unique symbol = Symbol('tracewire.attrCount');
-const CONTEXT: unique symbol = Symbol('tracewire.context');
 const WRITE: unique symbol = Symbol('tracewire.write');
 const hasOwn = Object.prototype.hasOwnProperty;
 
@@ -147,7 +146,6 @@ export class RecordingSpan implements Span, SpanData {
   declare [OWNER]: SpanOwner;
   declare [TRACE]: object;
   declare [ATTR_COUNT]: number;
-  declare [CONTEXT]: SpanContext | undefined;
 
   /**
    * Made by the tracer alone, which decides everything before the span exists: `owner` is told
@@ -200,18 +198,17 @@ export class RecordingSpan implements Span, SpanData {
     this[OWNER] = owner;
     this[TRACE] = trace;
     this[ATTR_COUNT] = count;
-    this[CONTEXT] = undefined;
     if (dropped) this.countDrop('attributes', dropped);
     if (links) for (const l of links) this.addLink(l);
   }
 
+  /**
+   * A new object per call: kept on the span it would be 8 bytes of every open span, and Tracewire
+   * itself reads a span's own fields instead (`contextOf`).
+   */
   spanContext(): SpanContext {
-    let ctx = this[CONTEXT];
-    if (!ctx) {
-      ctx = { traceId: this.traceId, spanId: this.spanId, traceFlags: this.traceFlags };
-      if (this.traceState) ctx.traceState = this.traceState;
-      this[CONTEXT] = ctx;
-    }
+    const ctx: SpanContext = { traceId: this.traceId, spanId: this.spanId, traceFlags: this.traceFlags };
+    if (this.traceState) ctx.traceState = this.traceState;
     return ctx;
   }
 
@@ -441,6 +438,14 @@ export class RecordingSpan implements Span, SpanData {
     if (this.instrumentationScope !== undefined) d.instrumentationScope = this.instrumentationScope;
     return d;
   }
+}
+
+/**
+ * The context of `span` for reading: a recording span's own fields are a SpanContext's (traceId,
+ * spanId, traceFlags, traceState), so no object is made for it; any other span is asked.
+ */
+export function contextOf(span: Span): SpanContext {
+  return span instanceof RecordingSpan ? span : span.spanContext();
 }
 
 /**

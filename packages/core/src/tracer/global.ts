@@ -1,6 +1,7 @@
 import type { Span, StartSpanOptions } from '../types';
 import { currentSpan } from '../context/storage';
 import { setGlobalPropagation } from '../propagation/carrier';
+import { contextOf } from '../trace/span';
 import { createTracer, tracerOwning } from './tracer';
 import type { Tracer } from './tracer';
 
@@ -77,7 +78,7 @@ export function activeSpan(): Span | undefined {
 export function traceLogFields(): { trace_id?: string; span_id?: string; trace_flags?: string } {
   const span = currentSpan();
   if (!span) return {};
-  const ctx = span.spanContext();
+  const ctx = contextOf(span);
   if (ctx.traceId === '00000000000000000000000000000000') return {};
   return {
     trace_id: ctx.traceId,
