@@ -14,7 +14,8 @@
  * Spans end into each stack's batching pipeline with a discarding exporter, drained between
  * batches of 512 ops (the export work is counted).
  *
- * Targets (issue #15): bridge <= 1.5x native, bridge <= 0.3x SDK.
+ * Targets (issue #15): bridge <= 1.5x native, bridge <= 0.3x SDK. BENCH_CASES=<text> runs only
+ * the cases whose name contains it.
  */
 if (require('./node').underNode()) return;
 const { createRequire } = require('node:module');
@@ -164,7 +165,9 @@ async function round(c) {
 }
 
 async function main() {
-  const names = Object.keys(stacks.native.cases());
+  // BENCH_CASES=<text>: only the cases whose name contains it (e.g. "nested"), for working on one.
+  const only = process.env.BENCH_CASES;
+  const names = Object.keys(stacks.native.cases()).filter((n) => !only || n.includes(only));
   const order = Object.keys(stacks);
   const samples = {};
   for (const name of names) samples[name] = { native: [], bridge: [], sdk: [] };
