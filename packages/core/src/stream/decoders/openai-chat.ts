@@ -128,8 +128,10 @@ export class OpenAIChatDecoder extends StreamDecoder {
     }
     const raw = text.slice(start, end);
     this.learn(raw);
-    if (id !== undefined && id !== '') this.id = keep(id, text);
-    if (model !== undefined && model !== '') this.model = keep(model, text);
+    // Copies: the span keeps them as attributes until it is exported, and a slice would keep the
+    // whole first event (its chunk's text, often a few hundred bytes) alive with them.
+    if (id !== undefined && id !== '') this.id = detach(id);
+    if (model !== undefined && model !== '') this.model = detach(model);
     return this.choiceDelta(m, text);
   }
 
@@ -138,7 +140,8 @@ export class OpenAIChatDecoder extends StreamDecoder {
     const choice = this.choice(Number(m[1]));
     if (choice === undefined) return false;
     const finish = m[5];
-    if (finish !== undefined && finish !== '') choice.finishReason = finish;
+    // A copy, as id and model in first(): a capture of 13 characters or more is a slice of the text.
+    if (finish !== undefined && finish !== '') choice.finishReason = detach(finish);
     const content = m[2];
     if (content !== undefined) {
       if (content === '') return false;
