@@ -11,6 +11,7 @@ import {
 } from '../../src/propagation';
 import { runWithSpan, suppressTracing } from '../../src/context/storage';
 import type { Span, SpanContext } from '../../src/types';
+import { memoryTracer } from '../helpers';
 
 const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
 const SPAN_ID = '00f067aa0ba902b7';
@@ -249,6 +250,22 @@ describe('injectContext', () => {
     const obj: Record<string, string> = {};
     injectContext(obj, fakeSpan({ traceId: TRACE_ID, spanId: SPAN_ID, traceFlags: 0 }));
     expect(obj).toEqual({ traceparent: `00-${TRACE_ID}-${SPAN_ID}-00` });
+  });
+
+  it("writes a recording span's own ids and the tracestate it continued, and its spanContext() is a plain copy", async () => {
+    const { tracer } = memoryTracer();
+    const span = tracer.startSpan('client', { parent: { ...CONTEXT, isRemote: true } });
+    const obj: Record<string, string> = {};
+    injectContext(obj, span);
+    const ctx = span.spanContext();
+    expect(ctx).toEqual({ traceId: TRACE_ID, spanId: ctx.spanId, traceFlags: 0x03, traceState: 'rojo=1,congo=2' });
+    expect(ctx.spanId).not.toBe(SPAN_ID);
+    expect(obj).toEqual({ traceparent: `00-${TRACE_ID}-${ctx.spanId}-03`, tracestate: 'rojo=1,congo=2' });
+    // A new object each call, nothing of the span's internal state in it.
+    expect(span.spanContext()).not.toBe(ctx);
+    expect(Object.getOwnPropertySymbols(ctx)).toEqual([]);
+    span.end();
+    await tracer.shutdown();
   });
 
   it('uses the active span by default', () => {
