@@ -22,7 +22,7 @@ const WINDOW_MS = Number(process.env.BENCH_WINDOW_MS || 2000);
 const WARMUP_MS = Number(process.env.BENCH_WARMUP_MS || 3000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY || 16);
 const PIN = HAS_TASKSET && process.env.BENCH_PIN !== '0';
-const VARIANTS = (process.env.BENCH_VARIANTS || 'bare,tracewire,tracewire-unsampled,opentelemetry,context-only').split(',');
+const VARIANTS = (process.env.BENCH_VARIANTS || 'bare,tracewire,tracewire-unsampled,opentelemetry,context-only,interceptors-only').split(',');
 if (!VARIANTS.includes('bare')) throw new TypeError('BENCH_VARIANTS must include bare (the baseline)');
 
 function startWorker(variant) {
@@ -120,7 +120,7 @@ async function main() {
     `Command: \`${process.env.BENCH_COMMAND || 'npx -y pnpm@10 bench:grpc'}\` (${seconds} s).`,
     `Versions: ${Object.entries(v).map(([k, x]) => `${k} ${x}`).join(', ')}.`,
     '',
-    'Each figure is the median over rounds, (min–max) across rounds. **CPU µs/call** is the worker process\'s CPU time (user + system, all threads: client and server side of the call, tracing on both ends, export into a discarding exporter) over the window divided by the calls it made; **added** is that minus bare\'s in the same round. **spans/call**: what the tracer exported per call (2: a client and a server span).',
+    'Each figure is the median over rounds, (min–max) across rounds. `context-only`: bare plus one `AsyncLocalStorage.run` per call; `interceptors-only`: a grpc-js client interceptor that sends a traceparent (a new value per call) and a server interceptor that reads it, no tracing code. **CPU µs/call** is the worker process\'s CPU time (user + system, all threads: client and server side of the call, tracing on both ends, export into a discarding exporter) over the window divided by the calls it made; **added** is that minus bare\'s in the same round. **spans/call**: what the tracer exported per call (2: a client and a server span).',
     '',
     '| variant | calls/s | CPU µs/call | added CPU µs/call | spans/call | RSS MB |',
     '|---|---|---|---|---|---|',
@@ -129,6 +129,12 @@ async function main() {
   ];
   if (ratio !== undefined) {
     lines.push(`Added CPU per call, OpenTelemetry / Tracewire: **${ratio.toFixed(1)}×** (ratio of the medians; per round ${range(perRoundRatio)}×).`, '');
+  }
+  if (byVariant.opentelemetry && byVariant['interceptors-only']) {
+    // What the 4x target leaves, against what grpc-js's interceptors and the header cost without any tracing code.
+    const budget = byVariant.opentelemetry.added / 4;
+    const floor = byVariant['interceptors-only'].added;
+    lines.push(`At least 4× less than OpenTelemetry means at most ${signed(budget)} µs/call here; \`interceptors-only\` (a client and a server interceptor carrying a traceparent, no tracing code) costs ${signed(floor)} by itself (per round ${range(rounds.map((r) => r['interceptors-only'].cpuPerCall - r.bare.cpuPerCall))}).`, '');
   }
   const md = lines.join('\n');
   process.stdout.write(`${md}\n`);

@@ -6,13 +6,13 @@
  * made, the process's CPU time over the window (user + system, all threads) and the spans its
  * tracer exported.
  *
- *   node bench/grpc/worker.js <bare|tracewire|tracewire-unsampled|opentelemetry>
+ *   node bench/grpc/worker.js <bare|tracewire|tracewire-unsampled|opentelemetry|context-only|interceptors-only>
  */
 const path = require('node:path');
 const { performance } = require('node:perf_hooks');
 
 const variant = process.argv[2];
-const VARIANTS = ['bare', 'tracewire', 'tracewire-unsampled', 'opentelemetry', 'context-only'];
+const VARIANTS = ['bare', 'tracewire', 'tracewire-unsampled', 'opentelemetry', 'context-only', 'interceptors-only'];
 if (!VARIANTS.includes(variant)) throw new TypeError(`variant must be one of ${VARIANTS.join(', ')}`);
 
 /** Receives every batch and drops it: the export pipeline runs, the network is not counted. */
@@ -56,6 +56,44 @@ if (variant === 'tracewire' || variant === 'tracewire-unsampled') {
   serverInterceptors = [serverInterceptor({ tracer })];
   clientInterceptors = [clientInterceptor({ tracer })];
   flush = () => tracer.forceFlush();
+}
+
+// interceptors-only: what any interceptor-based tracer pays before it records anything, with no
+// tracing code at all: a client interceptor that sends a traceparent (a new value per call, as a
+// tracer's would be, so HPACK cannot index it) in a copy of the call's metadata, and a server
+// interceptor that reads it from the incoming metadata and passes every event on.
+if (variant === 'interceptors-only') {
+  let n = 0;
+  const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
+  clientInterceptors = [
+    (options, nextCall) =>
+      new grpc.InterceptingCall(nextCall(options), {
+        start(metadata, listener, next) {
+          const md = metadata.clone();
+          md.set('traceparent', `00-${TRACE}-${(++n).toString(16).padStart(16, '0')}-01`);
+          next(md, listener);
+        },
+      }),
+  ];
+  let seen = 0;
+  serverInterceptors = [
+    (_method, call) =>
+      new grpc.ServerInterceptingCall(call, {
+        start: (next) =>
+          next({
+            onReceiveMetadata(metadata, next) {
+              if (metadata.get('traceparent').length > 0) seen++;
+              next(metadata);
+            },
+            onReceiveMessage: (m, next) => next(m),
+            onReceiveHalfClose: (next) => next(),
+            onCancel() {},
+          }),
+      }),
+  ];
+  flush = async () => {
+    if (n > 0 && seen === 0) throw new Error('interceptors-only: the server saw no traceparent');
+  };
 }
 
 const definition = protoLoader.loadSync(path.join(__dirname, 'bench.proto'));
