@@ -19,31 +19,31 @@ export function isTraceIdOnly(ctx: SpanContext): boolean {
   return ctx.spanId === '';
 }
 
-function hexValue(c: number): number {
-  if (c >= 0x30 && c <= 0x39) return c - 0x30;
-  if (c >= 0x61 && c <= 0x66) return c - 0x57;
-  if (c >= 0x41 && c <= 0x46) return c - 0x37;
-  return -1;
-}
+/** By char code below 128: 1 for a lowercase hex digit (0-9, a-f), 2 for an uppercase one (A-F), 0 otherwise. */
+const HEX_KIND = new Uint8Array(128);
+for (let c = 0x30; c <= 0x39; c++) HEX_KIND[c] = 1;
+for (let c = 0x61; c <= 0x66; c++) HEX_KIND[c] = 1;
+for (let c = 0x41; c <= 0x46; c++) HEX_KIND[c] = 2;
 
 /**
  * `s` as a lowercase hex id when it is `length` hex digits of either case and not all zeros;
  * `undefined` otherwise. B3 and the legacy headers send lowercase, but ids are opaque numbers and
- * some senders (UUID libraries) write them uppercase.
+ * some senders (UUID libraries) write them uppercase. A table lookup per character, without
+ * branching on digit or letter (random ids would mispredict about every other character).
  */
 export function hexId(s: string, length: number): string | undefined {
   if (s.length !== length) return undefined;
-  let nonZero = false;
-  let lower = true;
+  let bits = 0;
+  let kinds = 0;
   for (let i = 0; i < length; i++) {
     const c = s.charCodeAt(i);
-    const v = hexValue(c);
-    if (v < 0) return undefined;
-    if (v !== 0) nonZero = true;
-    if (c >= 0x41 && c <= 0x46) lower = false;
+    const kind = c < 128 ? HEX_KIND[c] : 0;
+    if (kind === 0) return undefined;
+    kinds |= kind;
+    bits |= c ^ 0x30; // non-zero once a digit is not '0'
   }
-  if (!nonZero) return undefined;
-  return lower ? s : s.toLowerCase();
+  if (bits === 0) return undefined;
+  return (kinds & 2) === 0 ? s : s.toLowerCase();
 }
 
 /** Trims OWS (space, tab) and takes the first of repeated header values ("the first value wins"). */

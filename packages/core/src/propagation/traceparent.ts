@@ -22,18 +22,27 @@ function hexValue(c: number): number {
   return -1;
 }
 
+/** By char code below 128: 1 for a lowercase hex digit (HEXDIGLC), 0 for anything else. */
+const IS_HEXDIGLC = new Uint8Array(128);
+for (let c = 0x30; c <= 0x39; c++) IS_HEXDIGLC[c] = 1; // 0-9
+for (let c = 0x61; c <= 0x66; c++) IS_HEXDIGLC[c] = 1; // a-f
+
 /**
  * True when `s[start, start + length)` is lowercase hex and not all zeros
  * (https://www.w3.org/TR/trace-context-2/#trace-id and #parent-id: all zeroes forbidden).
+ * A table lookup per character, without branching on digit or letter: this runs on every incoming
+ * context, and on random ids such a branch mispredicts about every other character (twice the time).
  */
 function isNonZeroHex(s: string, start: number, length: number): boolean {
-  let nonZero = false;
-  for (let i = start; i < start + length; i++) {
+  let bits = 0;
+  const end = start + length;
+  for (let i = start; i < end; i++) {
     const c = s.charCodeAt(i);
-    if (hexValue(c) < 0) return false;
-    if (c !== 0x30) nonZero = true;
+    // `!(c < 128)` also rejects NaN (past the end of the string).
+    if (!(c < 128) || IS_HEXDIGLC[c] === 0) return false;
+    bits |= c ^ 0x30; // non-zero once a digit is not '0'
   }
-  return nonZero;
+  return bits !== 0;
 }
 
 /** True for a trace id as `traceparent` carries it: 32 lowercase hex, not all zeros. */

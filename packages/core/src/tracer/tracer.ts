@@ -179,6 +179,8 @@ class TracerImpl implements Tracer {
     parent: Span | SpanContext | undefined | null,
     rootTraceId?: string,
     scope?: InstrumentationScope,
+    /** The parent is a context our propagators extracted: its ids were checked as they were parsed. */
+    extracted?: boolean,
   ): Span {
     if (parent === undefined) {
       // The active span is the parent: one read of the context tells that and the suppression.
@@ -204,7 +206,7 @@ class TracerImpl implements Tracer {
         parentCtx = parent;
       } else {
         parentCtx = isSpan(parent) ? parent.spanContext() : parent;
-        if (!parentCtx || !isValidTraceId(parentCtx.traceId) || !isValidSpanId(parentCtx.spanId)) parentCtx = undefined;
+        if (extracted !== true && (!parentCtx || !isValidTraceId(parentCtx.traceId) || !isValidSpanId(parentCtx.spanId))) parentCtx = undefined;
       }
     }
     // rootTraceId: a new root in a trace the caller named without a parent span (legacy X-Trace-ID).
@@ -343,7 +345,7 @@ class TracerImpl implements Tracer {
       }
       span = isTraceIdOnly(remote)
         ? this.start(name, kind, attributes, links, startTime, null, remote.traceId)
-        : this.start(name, kind, attributes, links, startTime, remote);
+        : this.start(name, kind, attributes, links, startTime, remote, undefined, undefined, true);
     }
     if (baggage !== undefined) {
       if (out !== undefined) out.baggage = baggage;

@@ -33,6 +33,7 @@ describe('parseB3 (single header)', () => {
 
   it('lowercases ids and trims OWS; takes the first of repeated headers', () => {
     expect(parseB3(` ${T128.toUpperCase()}-${S}-1\t`)!.traceId).toBe(T128);
+    expect(parseB3(`${T128}-${S.toUpperCase()}-1`)!.spanId).toBe(S);
     expect(parseB3([`${T128}-${S}-1`, `${T64}-${S}-0`])!.traceId).toBe(T128);
   });
 
@@ -43,6 +44,9 @@ describe('parseB3 (single header)', () => {
     ['an all-zero trace id', `${'0'.repeat(32)}-${S}-1`],
     ['an all-zero span id', `${T128}-${'0'.repeat(16)}-1`],
     ['a short span id', `${T128}-${S.slice(1)}-1`],
+    ['a non-ASCII character in the trace id', `\u00e1${T128.slice(1)}-${S}-1`],
+    ['a non-ASCII character in the span id', `${T128}-${S.slice(0, 15)}\u0146-1`],
+    ['a letter past f in the span id', `${T128}-${S.slice(0, 15)}g-1`],
     ['a non-hex character', `${T128.slice(1)}g-${S}-1`],
     ['an unknown sampling state', `${T128}-${S}-2`],
     ['an empty sampling state', `${T128}-${S}-`],

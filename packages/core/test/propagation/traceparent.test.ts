@@ -65,6 +65,24 @@ describe('parseTraceparent', () => {
     expect(parseTraceparent(value)).toBeNull();
   });
 
+  it.each([
+    // Characters past ASCII whose low byte is a hex digit ('a' + 0x80, 'a' + 0x100, '0' + 0x100).
+    ['in the trace id', tp('00', '\u00e1' + TRACE_ID.slice(1), SPAN_ID, '01')],
+    ['in the trace id (two bytes)', tp('00', TRACE_ID.slice(0, 31) + '\u0161', SPAN_ID, '01')],
+    ['in the parent id', tp('00', TRACE_ID, SPAN_ID.slice(0, 15) + '\u0130', '01')],
+    ['in the parent id (all else zero)', tp('00', TRACE_ID, '\u0130' + '0'.repeat(15), '01')],
+  ])('rejects a non-ASCII character %s', (_field, value) => {
+    expect(parseTraceparent(value)).toBeNull();
+  });
+
+  it('accepts every lowercase hex digit and rejects the characters next to them', () => {
+    expect(parseTraceparent(tp('00', '0123456789abcdef0123456789abcdef', 'fedcba9876543210', '01'))?.traceId).toBe('0123456789abcdef0123456789abcdef');
+    for (const c of ['/', ':', '`', 'g', 'G', '@']) {
+      expect(parseTraceparent(tp('00', c + TRACE_ID.slice(1), SPAN_ID, '01'))).toBeNull();
+      expect(parseTraceparent(tp('00', TRACE_ID, SPAN_ID.slice(0, 15) + c, '01'))).toBeNull();
+    }
+  });
+
   it('rejects version ff', () => {
     expect(parseTraceparent(tp('ff', TRACE_ID, SPAN_ID, '01'))).toBeNull();
   });
@@ -221,6 +239,7 @@ describe('isValidTraceId', () => {
     expect(isValidTraceId(TRACE_ID + '0')).toBe(false);
     expect(isValidTraceId(undefined)).toBe(false);
     expect(isValidTraceId(123)).toBe(false);
+    expect(isValidTraceId('\u00e1' + TRACE_ID.slice(1))).toBe(false);
   });
 });
 
