@@ -18,6 +18,7 @@
  */
 const grpc = require('@grpc/grpc-js');
 const { performance } = require('node:perf_hooks');
+const v8 = require('node:v8');
 const { createTracer } = require('@tracewire/core');
 const { clientInterceptor, serverInterceptor } = require('@tracewire/grpc');
 
@@ -166,11 +167,35 @@ async function round(s, ms) {
   return ((cpu.user + cpu.system) * 1000) / calls;
 }
 
+/**
+ * Bytes of young-generation heap one call allocates: new space's growth over a batch of calls,
+ * the largest of many batches (a scavenge inside a batch can only make its growth smaller).
+ */
+function allocatedPerCall(s) {
+  const young = () => {
+    let used = 0;
+    for (const sp of v8.getHeapSpaceStatistics()) if (sp.space_name === 'new_space' || sp.space_name === 'new_large_object_space') used += sp.space_used_size;
+    return used;
+  };
+  let best = 0;
+  for (let i = 0; i < 200; i++) {
+    const before = young();
+    for (let j = 0; j < BATCH; j++) s.callOnce();
+    best = Math.max(best, young() - before);
+  }
+  return best / BATCH;
+}
+
 const median = (a) => [...a].sort((x, y) => x - y)[a.length >> 1];
 
 async function main() {
   const set = VARIANTS.map(setup);
   for (const s of set) await round(s, ROUND_MS * 2); // warm-up
+  const bytes = new Map();
+  for (const s of set) {
+    bytes.set(s.variant, allocatedPerCall(s));
+    await s.flush();
+  }
   for (const s of set) Object.assign(s.counters, { spans: 0, seen: 0, replies: 0 });
   const results = new Map(set.map((s) => [s.variant, []]));
   for (let r = 0; r < ROUNDS; r++) {
@@ -186,7 +211,7 @@ async function main() {
     const ns = median(results.get(s.variant));
     const added = base !== undefined && s.variant !== 'none' ? `  added ${Math.round(ns - base)} ns` : '';
     const r = results.get(s.variant);
-    console.log(`${s.variant.padEnd(20)} ${Math.round(ns).toString().padStart(6)} ns/call (${Math.round(Math.min(...r))}–${Math.round(Math.max(...r))})${added}  spans/call ${(s.counters.spans / s.counters.replies).toFixed(1)}`);
+    console.log(`${s.variant.padEnd(20)} ${Math.round(ns).toString().padStart(6)} ns/call (${Math.round(Math.min(...r))}–${Math.round(Math.max(...r))})${added}  heap ${Math.round(bytes.get(s.variant))} B/call  spans/call ${(s.counters.spans / s.counters.replies).toFixed(1)}`);
   }
 }
 

@@ -82,7 +82,7 @@ async function main() {
     const round = {};
     for (const w of order) {
       const res = await w.window(WINDOW_MS);
-      round[w.variant] = { ...res, cpuPerCall: res.cpuUs / res.calls, callsPerSec: (res.calls * 1000) / res.elapsedMs, spansPerCall: res.spans / res.calls };
+      round[w.variant] = { ...res, cpuPerCall: res.cpuUs / res.calls, gcPerCall: res.gcUs / res.calls, callsPerSec: (res.calls * 1000) / res.elapsedMs, spansPerCall: res.spans / res.calls };
     }
     rounds.push(round);
     process.stderr.write(`round ${r + 1}/${ROUNDS}: ${VARIANTS.map((v) => `${v} ${f1(round[v].cpuPerCall)} µs/call`).join(', ')}\n`);
@@ -101,6 +101,8 @@ async function main() {
       cpuRange: range(cpu),
       added: v === 'bare' ? undefined : median(added),
       addedRange: v === 'bare' ? undefined : `${signed(Math.min(...added))}–${signed(Math.max(...added))}`,
+      gcPerCall: median(rounds.map((r) => r[v].gcPerCall)),
+      gcAdded: v === 'bare' ? undefined : median(rounds.map((r) => r[v].gcPerCall - r.bare.gcPerCall)),
       spansPerCall: median(rounds.map((r) => r[v].spansPerCall)),
       rssMb: median(rounds.map((r) => r[v].rssMb)),
     };
@@ -120,11 +122,11 @@ async function main() {
     `Command: \`${process.env.BENCH_COMMAND || 'npx -y pnpm@10 bench:grpc'}\` (${seconds} s).`,
     `Versions: ${Object.entries(v).map(([k, x]) => `${k} ${x}`).join(', ')}.`,
     '',
-    'Each figure is the median over rounds, (min–max) across rounds. `context-only`: bare plus one `AsyncLocalStorage.run` per call; `interceptors-only`: a grpc-js client interceptor that sends a traceparent (a new value per call) and a server interceptor that reads it, no tracing code. **CPU µs/call** is the worker process\'s CPU time (user + system, all threads: client and server side of the call, tracing on both ends, export into a discarding exporter) over the window divided by the calls it made; **added** is that minus bare\'s in the same round. **spans/call**: what the tracer exported per call (2: a client and a server span).',
+    'Each figure is the median over rounds, (min–max) across rounds. `context-only`: bare plus one `AsyncLocalStorage.run` per call; `interceptors-only`: a grpc-js client interceptor that sends a traceparent (a new value per call) and a server interceptor that reads it, no tracing code. **CPU µs/call** is the worker process\'s CPU time (user + system, all threads: client and server side of the call, tracing on both ends, export into a discarding exporter) over the window divided by the calls it made; **added** is that minus bare\'s in the same round. **GC µs/call**: the garbage collector\'s pauses (all kinds, as `perf_hooks` reports them, wall time of the main thread) over the window divided by the calls, and in brackets that minus bare\'s in the same round: the share of the added CPU that is collecting what the call allocated. **spans/call**: what the tracer exported per call (2: a client and a server span).',
     '',
-    '| variant | calls/s | CPU µs/call | added CPU µs/call | spans/call | RSS MB |',
-    '|---|---|---|---|---|---|',
-    ...rows.map((r) => `| ${r.variant} | ${r.callsPerSec.toFixed(0)} (${r.callsPerSecRange}) | ${f1(r.cpuPerCall)} (${r.cpuRange}) | ${r.added === undefined ? '—' : `${signed(r.added)} (${r.addedRange})`} | ${r.spansPerCall.toFixed(1)} | ${r.rssMb.toFixed(0)} |`),
+    '| variant | calls/s | CPU µs/call | added CPU µs/call | GC µs/call (added) | spans/call | RSS MB |',
+    '|---|---|---|---|---|---|---|',
+    ...rows.map((r) => `| ${r.variant} | ${r.callsPerSec.toFixed(0)} (${r.callsPerSecRange}) | ${f1(r.cpuPerCall)} (${r.cpuRange}) | ${r.added === undefined ? '—' : `${signed(r.added)} (${r.addedRange})`} | ${f1(r.gcPerCall)}${r.gcAdded === undefined ? '' : ` (${signed(r.gcAdded)})`} | ${r.spansPerCall.toFixed(1)} | ${r.rssMb.toFixed(0)} |`),
     '',
   ];
   if (ratio !== undefined) {

@@ -9,7 +9,13 @@
  *   node bench/grpc/worker.js <bare|tracewire|tracewire-unsampled|opentelemetry|context-only|interceptors-only>
  */
 const path = require('node:path');
-const { performance } = require('node:perf_hooks');
+const { performance, PerformanceObserver } = require('node:perf_hooks');
+
+/** Time the garbage collector paused the process (all kinds), summed: its share of each window. */
+let gcMs = 0;
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) gcMs += e.duration;
+}).observe({ entryTypes: ['gc'] });
 
 const variant = process.argv[2];
 const VARIANTS = ['bare', 'tracewire', 'tracewire-unsampled', 'opentelemetry', 'context-only', 'interceptors-only'];
@@ -134,6 +140,7 @@ async function window(client, ms, concurrency) {
   await flush();
   const spans0 = exportedSpans;
   let calls = 0;
+  const gc0 = gcMs;
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   const end = t0 + ms;
@@ -147,8 +154,11 @@ async function window(client, ms, concurrency) {
   );
   const cpu = process.cpuUsage(cpu0);
   const elapsed = performance.now() - t0;
+  // Observer entries are delivered asynchronously: let the last window's arrive before reading.
+  await new Promise((resolve) => setImmediate(resolve));
+  const gcUs = (gcMs - gc0) * 1000;
   await flush();
-  return { calls, cpuUs: cpu.user + cpu.system, elapsedMs: elapsed, spans: exportedSpans - spans0, rssMb: process.memoryUsage().rss / 2 ** 20 };
+  return { calls, gcUs, cpuUs: cpu.user + cpu.system, elapsedMs: elapsed, spans: exportedSpans - spans0, rssMb: process.memoryUsage().rss / 2 ** 20 };
 }
 
 start().then(({ server, client }) => {
