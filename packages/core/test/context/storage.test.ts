@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { currentSpan, isTracingSuppressed, runWithSpan, suppressTracing } from '../../src/context/storage';
 import { memoryTracer } from '../helpers';
 
@@ -82,5 +83,56 @@ describe('context storage', () => {
     expect(seen).toEqual({ span: undefined, suppressed: true });
     expect(isTracingSuppressed()).toBe(false);
     span.end();
+  });
+
+  it('puts the outer span back when the function returns or throws, nested or not', () => {
+    const a = tracer.startSpan('a');
+    const b = tracer.startSpan('b');
+    const seen: unknown[] = [];
+    runWithSpan(a, () => {
+      seen.push(currentSpan());
+      expect(() =>
+        runWithSpan(b, () => {
+          seen.push(currentSpan());
+          throw new Error('boom');
+        }),
+      ).toThrow('boom');
+      seen.push(currentSpan());
+      seen.push(runWithSpan(b, () => currentSpan()));
+      seen.push(currentSpan());
+    });
+    expect(seen).toEqual([a, b, a, b, a]);
+    expect(currentSpan()).toBeUndefined();
+    a.end();
+    b.end();
+  });
+
+  it("keeps another AsyncLocalStorage's value inside the span's context, then and after awaits, and around it", async () => {
+    const other = new AsyncLocalStorage<string>();
+    const span = tracer.startSpan('with-other');
+    const seen = await other.run('theirs', async () => {
+      const inside = await runWithSpan(span, async () => {
+        const first = [other.getStore(), currentSpan()];
+        await new Promise((r) => setImmediate(r));
+        return [first, [other.getStore(), currentSpan()]];
+      });
+      return { inside, after: [other.getStore(), currentSpan()] };
+    });
+    expect(seen).toEqual({ inside: [['theirs', span], ['theirs', span]], after: ['theirs', undefined] });
+    span.end();
+  });
+
+  it('gives work started inside each of many interleaved runs its own span', async () => {
+    const spans = Array.from({ length: 20 }, (_, i) => tracer.startSpan(`s${i}`));
+    const seen = await Promise.all(
+      spans.map((s, i) =>
+        runWithSpan(s, async () => {
+          await new Promise((r) => setTimeout(r, 20 - i));
+          return currentSpan();
+        }),
+      ),
+    );
+    expect(seen).toEqual(spans);
+    for (const s of spans) s.end();
   });
 });
