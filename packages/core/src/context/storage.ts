@@ -53,9 +53,9 @@ const flags: { scopes: boolean } = (g[FLAGS] as { scopes: boolean } | undefined)
  */
 const FRAMES = ((): boolean => {
   const major = Number(process.versions.node.split('.')[0]);
-  const flags = `${process.execArgv.join(' ')} ${process.env.NODE_OPTIONS ?? ''}`;
-  if (major >= 24) return !flags.includes('--no-async-context-frame');
-  return major >= 22 && flags.includes('--experimental-async-context-frame');
+  const nodeFlags = `${process.execArgv.join(' ')} ${process.env.NODE_OPTIONS ?? ''}`;
+  if (major >= 24) return !nodeFlags.includes('--no-async-context-frame');
+  return major >= 22 && nodeFlags.includes('--experimental-async-context-frame');
 })();
 
 function enterAndRun<T>(store: Store, fn: () => T): T {
