@@ -39,16 +39,38 @@ export interface PipelineEvents {
   delivered(trace: FinishedTrace): void;
 }
 
-/** A trace in the queues: the exporters share it and the first delivery is told once. */
-interface Entry {
-  readonly trace: FinishedTrace;
-  delivered: boolean;
+/**
+ * Tells the owner of a trace's first delivery, once however many exporters deliver it. With one
+ * exporter every delivery is the first, and the queue holds the traces themselves (no object per
+ * trace); with more, the traces told so far are remembered (weakly: a trace one exporter never
+ * delivers is not kept for it).
+ */
+class Deliveries {
+  private readonly told: WeakSet<FinishedTrace> | undefined;
+  constructor(
+    private readonly events: PipelineEvents,
+    exporters: number,
+  ) {
+    this.told = exporters > 1 ? new WeakSet() : undefined;
+  }
+
+  delivered(batch: FinishedTrace[]): void {
+    const told = this.told;
+    for (let i = 0; i < batch.length; i++) {
+      const trace = batch[i];
+      if (told !== undefined) {
+        if (told.has(trace)) continue;
+        told.add(trace);
+      }
+      this.events.delivered(trace);
+    }
+  }
 }
 
 const TIMED_OUT = Symbol('timed out');
 
 class ExporterWorker {
-  private queue: Entry[] = [];
+  private queue: FinishedTrace[] = [];
   /** Spans in the queue: the queue and batch limits count spans, as OpenTelemetry's do. */
   private queuedSpans = 0;
   private inFlight: Promise<void> | undefined;
@@ -64,6 +86,7 @@ class ExporterWorker {
     readonly exporter: Exporter,
     private readonly opts: ResolvedBatch,
     private readonly events: PipelineEvents,
+    private readonly deliveries: Deliveries,
     /** Scopes this worker's throttled log lines to its tracer: another tracer's are its own. */
     private readonly logKey: string,
   ) {
@@ -71,15 +94,15 @@ class ExporterWorker {
     this.delayMs = typeof own === 'number' && own >= 0 && own <= MAX_TIMER_MS ? own : opts.scheduledDelayMillis;
   }
 
-  enqueue(entry: Entry): void {
-    const n = entry.trace.spans.length;
+  enqueue(trace: FinishedTrace): void {
+    const n = trace.spans.length;
     // A trace larger than the whole queue still goes through when the queue is empty.
     if (this.queuedSpans + n > this.opts.maxQueueSize && this.queue.length > 0) {
       this.counters.dropped++;
       this.events.drop('queue_full');
       return;
     }
-    this.queue.push(entry);
+    this.queue.push(trace);
     this.queuedSpans += n;
     this.counters.queued = this.queue.length;
     this.schedule();
@@ -130,16 +153,21 @@ class ExporterWorker {
     // Whole traces, up to maxExportBatchSize spans (at least one trace, however large).
     let take = 0;
     let spans = 0;
-    while (take < this.queue.length) {
-      const n = this.queue[take].trace.spans.length;
+    const queue = this.queue;
+    while (take < queue.length) {
+      const n = queue[take].spans.length;
       if (take > 0 && spans + n > this.opts.maxExportBatchSize) break;
       spans += n;
       take++;
     }
-    const entries = this.queue.splice(0, take);
+    // The whole queue (the usual case) becomes the batch as it is, without a copy.
+    let batch: FinishedTrace[];
+    if (take === queue.length) {
+      batch = queue;
+      this.queue = [];
+    } else batch = queue.splice(0, take);
     this.queuedSpans -= spans;
     this.counters.queued = this.queue.length;
-    const batch = entries.map((e) => e.trace);
     const name = this.exporter.name;
     let timeout: NodeJS.Timeout | undefined;
     try {
@@ -157,11 +185,7 @@ class ExporterWorker {
         logThrottled(`${this.logKey}:export-timeout:${name}`, `exporter "${name}" did not finish within ${this.opts.exportTimeoutMillis} ms; ${batch.length} trace(s) counted as failed`);
       } else {
         this.counters.exported += batch.length;
-        for (const e of entries) {
-          if (e.delivered) continue;
-          e.delivered = true;
-          this.events.delivered(e.trace);
-        }
+        this.deliveries.delivered(batch);
       }
     } catch (err) {
       this.counters.failed += batch.length;
@@ -224,12 +248,12 @@ export class ExportPipeline {
   private readonly workers: ExporterWorker[];
 
   constructor(exporters: Exporter[], opts: ResolvedBatch, events: PipelineEvents, logKey: string) {
-    this.workers = exporters.map((e) => new ExporterWorker(e, opts, events, logKey));
+    const deliveries = new Deliveries(events, exporters.length);
+    this.workers = exporters.map((e) => new ExporterWorker(e, opts, events, deliveries, logKey));
   }
 
   submit(trace: FinishedTrace): void {
-    const entry: Entry = { trace, delivered: false };
-    for (let i = 0; i < this.workers.length; i++) this.workers[i].enqueue(entry);
+    for (let i = 0; i < this.workers.length; i++) this.workers[i].enqueue(trace);
   }
 
   async forceFlush(): Promise<void> {
