@@ -145,7 +145,13 @@ class ExporterWorker {
     }
     this.inFlight = this.exportBatch().finally(() => {
       this.inFlight = undefined;
-      this.schedule();
+      // A full batch waiting goes out at once, as OpenTelemetry's BatchSpanProcessor does: a
+      // burst that queued several batches while this one was out drains batch after batch, not
+      // one per turn of the event loop (at one per turn, 1024 spans ended per turn filled the
+      // queue and were dropped as queue_full). Never on a request's stack: this runs when the
+      // export before it settled.
+      if (this.kick === undefined && this.queuedSpans >= this.opts.maxExportBatchSize) this.pump();
+      else this.schedule();
     });
   }
 

@@ -36,6 +36,25 @@ describe('export pipeline', () => {
     await tracer.shutdown(1000);
   });
 
+  it('drains a burst of several full batches batch after batch, not one per turn of the event loop', async () => {
+    const batches: number[] = [];
+    const quick: Exporter = { name: 'quick', export: async (b) => void batches.push(b.length) };
+    // The defaults: queue 2048 spans, batches of 512.
+    const tracer = createTracer({ exporters: [quick] });
+    for (let burst = 0; burst < 6; burst++) {
+      // 1500 one-span traces on one stack (a busy tick), then a single turn of the event loop.
+      for (let i = 0; i < 1500; i++) tracer.startSpan('burst', { parent: null }).end();
+      await new Promise((r) => setImmediate(r));
+      await new Promise((r) => setImmediate(r));
+    }
+    await tracer.forceFlush();
+    const s = tracer.stats();
+    expect(s.dropped).toEqual({});
+    expect(s.exportedTraces).toBe(9000);
+    expect(batches.every((n) => n <= 512)).toBe(true);
+    await tracer.shutdown(1000);
+  });
+
   it("merges an exporter's own stats() under its name, the pipeline's counters winning, bad values left out", async () => {
     let calls = 0;
     const own: Exporter = {
