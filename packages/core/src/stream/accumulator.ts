@@ -15,6 +15,7 @@ import type { AttributeValue, Attributes, SpanStatus } from '../types';
 import { LLMStreamDecoder } from './decoders';
 import { NDJSONStreamParser } from './ndjson';
 import { DEFAULT_MAX_EVENT_BYTES, SSEStreamParser } from './sse';
+import type { SSERunTaker } from './sse';
 
 export type StreamFormat = 'sse' | 'ndjson' | 'chunked';
 
@@ -157,6 +158,28 @@ export interface AccumulatorSettings extends StreamAccumulatorOptions {
 }
 
 /**
+ * Runs of plain content events taken at once for the SSE parser (SSERunTaker): each is a content
+ * chunk, counted as `data()` would count it; the first content chunk is always behind them (a run
+ * only follows a content event).
+ */
+class ContentRuns implements SSERunTaker {
+  end = 0;
+  constructor(
+    private readonly acc: { contentChunks: number },
+    private readonly decoder: LLMStreamDecoder,
+  ) {}
+
+  take(text: string, pos: number, limit: number): number {
+    const n = this.decoder.run(text, pos, limit);
+    if (n > 0) {
+      this.end = this.decoder.runEnd;
+      this.acc.contentChunks += n;
+    }
+    return n;
+  }
+}
+
+/**
  * The accumulator; `createStreamAccumulator` is its public face. Every chunk is parsed as it
  * comes, so what it reports is always up to date (the response tap, which may join small writes
  * first, does that before calling `write`).
@@ -198,6 +221,7 @@ export class Accumulator implements StreamAccumulator {
     if (this.format === 'sse') {
       this.decoder = new LLMStreamDecoder(textBytes, fastPaths);
       this.sse = new SSEStreamParser(this.onEvent, { maxEventBytes, fastPath: fastPaths });
+      if (fastPaths) this.sse.runs = new ContentRuns(this, this.decoder);
     } else if (this.format === 'ndjson') {
       this.decoder = new LLMStreamDecoder(textBytes, fastPaths);
       this.ndjson = new NDJSONStreamParser(this.onLine, { maxLineBytes: maxEventBytes });

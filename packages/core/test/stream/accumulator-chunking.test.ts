@@ -1,5 +1,7 @@
 import fc from 'fast-check';
 import { Accumulator } from '../../src/stream/accumulator';
+import type { AccumulatorSettings } from '../../src/stream/accumulator';
+import { OpenAIChatDecoder } from '../../src/stream/decoders/openai-chat';
 
 // The fast paths (simple SSE events taken whole by the SSE parser, canonical events decoded without
 // JSON.parse) and any cutting of the stream (the response tap joins small writes after the first
@@ -12,7 +14,7 @@ const finish = `${head}{"index":0,"delta":{},"logprobs":null,"finish_reason":"st
 const usage = `${head}],"usage":{"prompt_tokens":3,"completion_tokens":2,"total_tokens":5}}`;
 
 /** Everything a user or the tap reads, less the clock. */
-function outcome(chunks: Array<string | Buffer>, fastPaths: boolean, options: { maxBytes?: number; maxEventBytes?: number } = {}) {
+function outcome(chunks: Array<string | Buffer>, fastPaths: boolean, options: Pick<AccumulatorSettings, 'maxBytes' | 'maxEventBytes' | 'captureContent' | 'keepText'> = {}) {
   const acc = new Accumulator({ format: 'sse', captureContent: true, ...options, fastPaths });
   for (const c of chunks) acc.write(c);
   const midway = { chunks: acc.chunks, contentChunks: acc.contentChunks };
@@ -61,6 +63,11 @@ const event = fc.tuple(data, fc.constantFrom('lf', 'lf', 'lf', 'crlf', 'nospace'
   return `data: ${d}\n\n`;
 });
 
+/** A plain content event of choice 0 or 1 (what runs are made of). */
+const plainEvent = fc
+  .tuple(fc.nat({ max: 1 }), fc.stringMatching(/^[a-z ]{1,6}$/), fc.constantFrom('', ',"obfuscation":"xY"'))
+  .map(([i, s, tail]) => `data: ${content(i, s, tail)}\n\n`);
+
 describe('Accumulator: chunking and fast paths change nothing', () => {
   it('give exactly the event-by-event JSON.parse outcome, however the stream is cut (property)', () => {
     fc.assert(
@@ -84,6 +91,70 @@ describe('Accumulator: chunking and fast paths change nothing', () => {
     expect(fast.first).toBe(1);
     expect(fast.llm?.contentTruncated).toBe(true);
     expect(fast.attrs['gen_ai.usage.output_tokens']).toBe(2);
+  });
+
+  // What the response tap builds: no text kept, so after the first content event whole runs of
+  // plain content events are taken in one pass (StreamDecoder#run).
+  it('gives the same outcome with no text kept (the tap), however the stream is cut (property)', () => {
+    const run = jest.spyOn(OpenAIChatDecoder.prototype, 'run');
+    try {
+      fc.assert(
+        fc.property(fc.array(fc.oneof(event, plainEvent, plainEvent), { maxLength: 16 }), fc.array(fc.nat(), { maxLength: 8 }), fc.array(fc.boolean(), { minLength: 1, maxLength: 4 }), fc.boolean(), fc.constantFrom(1, 8, 32 * 1024), (events, points, asBuffer, tail, maxBytes) => {
+          const body = [`data: ${content(0, '', '')}\n\n`, `data: ${content(0, 'Hi', '')}\n\n`, ...events, ...(tail ? [`data: ${finish}\n\n`, `data: ${usage}\n\n`, 'data: [DONE]\n\n'] : [])].join('');
+          const chunks = cut(body, points, asBuffer);
+          for (const options of [{ captureContent: false, keepText: false }, { maxBytes }]) {
+            expect(outcome(chunks, true, options)).toEqual(outcome([Buffer.from(body)], false, options));
+          }
+        }),
+        { numRuns: 1500 },
+      );
+      // The runs were taken, not only tried: the equality above covers them.
+      expect(run.mock.results.some((r) => typeof r.value === 'number' && r.value > 1)).toBe(true);
+    } finally {
+      run.mockRestore();
+    }
+  });
+
+  it('takes runs in one pass from one chunk: every event counted, choices kept apart, the same outcome', () => {
+    const events = [`data: ${content(0, '', '')}\n\n`];
+    for (let i = 0; i < 3000; i++) events.push(`data: ${content(i < 1500 ? 0 : i % 2, `token${i} `, i % 7 === 0 ? ',"obfuscation":"ab"' : '')}\n\n`);
+    events.push(`data: ${finish}\n\n`, `data: ${usage}\n\n`, 'data: [DONE]\n\n');
+    const body = events.join('');
+    const run = jest.spyOn(OpenAIChatDecoder.prototype, 'run');
+    try {
+      for (const input of [body, Buffer.from(body)]) {
+        const fast = outcome([input], true, { captureContent: false, keepText: false });
+        expect(fast).toEqual(outcome([Buffer.from(body)], false, { captureContent: false, keepText: false }));
+        expect(fast.chunks).toBe(3004);
+        expect(fast.contentChunks).toBe(3000);
+        expect(fast.first).toBe(1);
+        expect(fast.llm?.choices.map((c) => c.index)).toEqual([0, 1]);
+        expect(fast.attrs['tracewire.stream.bytes']).toBe(Buffer.byteLength(body));
+      }
+      // The first 1500 content events (one choice) went in one run.
+      expect(Math.max(...run.mock.results.map((r) => r.value as number))).toBeGreaterThanOrEqual(1499);
+    } finally {
+      run.mockRestore();
+    }
+  });
+
+  it('ends a run at an event whose prefix differs from the learnt one (here: not JSON)', () => {
+    const broken = `data: ${content(0, 'x', '').replace('"created":1,', '"created":1,,')}\n\n`;
+    const events = [`data: ${content(0, 'a', '')}\n\n`, `data: ${content(0, 'b', '')}\n\n`, `data: ${content(0, 'c', '')}\n\n`, broken, `data: ${content(0, 'd', '')}\n\n`];
+    const body = events.join('');
+    const fast = outcome([body], true, { captureContent: false, keepText: false });
+    expect(fast).toEqual(outcome([Buffer.from(body)], false, { captureContent: false, keepText: false }));
+    expect(fast.nonJson).toBe(1);
+    expect(fast.contentChunks).toBe(4);
+  });
+
+  it('leaves a run longer than a third of maxEventBytes to the event-by-event path', () => {
+    const events = [`data: ${content(0, 'a', '')}\n\n`];
+    for (let i = 0; i < 40; i++) events.push(`data: ${content(0, `t${i}`, '')}\n\n`);
+    const body = events.join('');
+    const fast = outcome([body], true, { captureContent: false, keepText: false, maxEventBytes: 1200 });
+    expect(fast).toEqual(outcome([Buffer.from(body)], false, { captureContent: false, keepText: false, maxEventBytes: 1200 }));
+    expect(fast.contentChunks).toBe(41);
   });
 
   it('leaves an event longer than maxEventBytes to the parser, which drops it', () => {

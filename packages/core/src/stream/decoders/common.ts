@@ -173,6 +173,25 @@ export abstract class StreamDecoder {
     return undefined;
   }
 
+  /**
+   * Set by a fast path when the event it just took was a plain content delta whose text is not
+   * wanted (nothing captured): the next events are likely the same, and `run()` may take them
+   * together. Cleared before every event (LLMStreamDecoder#data).
+   */
+  plainRun = false;
+  /** Where the events the last `run()` took end. */
+  runEnd = 0;
+
+  /**
+   * Takes, from `text[pos]` (the start of an SSE event line), a run of complete SSE events that are
+   * each exactly `data: <a plain content delta>` LF LF with no text to keep, in one step, with the
+   * same effect as handing each to `fast()`; returns how many (0: none, the caller goes on event by
+   * event) and sets `runEnd`. A run longer than `limit` is not taken. Only after `plainRun`.
+   */
+  run(_text: string, _pos: number, _limit: number): number {
+    return 0;
+  }
+
   /** `data: [DONE]` (OpenAI Chat Completions). */
   done(): void {
     // Only Chat Completions ends this way.
@@ -246,6 +265,8 @@ export const JSON_INT = String.raw`(0|[1-9]\d{0,8})`;
 export const JSON_STRING = String.raw`"((?:[^"\\\x00-\x1f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*)"`;
 /** The inside of a JSON string of printable ASCII with nothing to unescape (most tokens): one byte per character. */
 export const PLAIN_ASCII = String.raw`[\x20\x21\x23-\x5b\x5d-\x7e]*`;
+/** PLAIN_ASCII, at least one character. */
+export const PLAIN_ASCII_TEXT = String.raw`[\x20\x21\x23-\x5b\x5d-\x7e]+`;
 /** A JSON string without escapes (ids, obfuscation padding). Not captured. */
 export const PLAIN_STRING = String.raw`"[^"\\\x00-\x1f]*"`;
 

@@ -123,6 +123,7 @@ export class LLMStreamDecoder {
    * event carried generated content. Never throws.
    */
   data(text: string, start = 0, end = text.length): boolean {
+    if (this.decoder !== undefined) this.decoder.plainRun = false;
     if (end - start === 6 && text.startsWith('[DONE]', start)) {
       this.decoder?.done();
       return false;
@@ -179,6 +180,26 @@ export class LLMStreamDecoder {
       return false;
     }
   }
+
+  /**
+   * A run of plain content events from `text[pos]` taken at once (StreamDecoder#run): how many,
+   * each of them content; `runEnd` is where they end. 0 when the last event was not one (then
+   * nothing is tried) or the text does not go on with them. Never throws.
+   */
+  run(text: string, pos: number, limit: number): number {
+    const d = this.decoder;
+    if (d === undefined || !d.plainRun || !this.fastPaths) return 0;
+    try {
+      const n = d.run(text, pos, limit);
+      if (n > 0) this.runEnd = d.runEnd;
+      return n;
+    } catch {
+      return 0;
+    }
+  }
+
+  /** Where the events the last `run()` took end. */
+  runEnd = 0;
 
   /**
    * One event already parsed (what an SDK's stream yields: the wire JSON as an object). Returns true

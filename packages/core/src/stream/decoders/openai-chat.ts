@@ -10,7 +10,7 @@
  */
 import { detach } from '../lines';
 import type { ChoiceBuilder } from './common';
-import { CHAT_USAGE, DIGITS, JSON_INT, JSON_STRING, PLAIN_ASCII, PLAIN_STRING, StreamDecoder, digitsEnd, intAt, jsonText, keep, literal, openaiUsage, pattern, str, toError } from './common';
+import { CHAT_USAGE, DIGITS, JSON_INT, JSON_STRING, PLAIN_ASCII, PLAIN_ASCII_TEXT, PLAIN_STRING, StreamDecoder, digitsEnd, intAt, jsonText, keep, literal, openaiUsage, pattern, str, toError } from './common';
 
 const CHOICES = '"choices":[';
 const INDEX = '{"index":';
@@ -40,6 +40,21 @@ const CHOICE_DELTA = pattern(
   String.raw`\{"index":${JSON_INT},"delta":\{(?:(?:"role":${PLAIN_STRING},)?`,
   String.raw`(?:"content":${JSON_STRING}(?:,"refusal":null)?|"tool_calls":\[\{"index":${JSON_INT},"function":\{"arguments":${JSON_STRING}\}\}\]))?\}`,
   String.raw`(?:,"logprobs":null)?,"finish_reason":(?:null|"([^"\\\x00-\x1f]*)")\}\](?:,"usage":null)?(?:,"obfuscation":${PLAIN_STRING})?\}`,
+);
+
+/**
+ * A run of SSE events that PLAIN_CONTENT would each accept after the learnt prefix, with text (an
+ * empty delta is no content), for one choice, as `data: ` lines each followed by a blank line:
+ * the first event's prefix (group 1: `{`, members without a nested value or escape, `"choices":[`,
+ * the shape learn() keeps) and choice index (group 2), then any number of events repeating both
+ * exactly (back-references). Checked in one native call where each event would cost several
+ * calls; `run()` then compares group 1 with the learnt prefix once. No CR, LF or other control
+ * character can occur inside, so the events are exactly what SSEStreamParser#takeSimpleEvents
+ * would dispatch one by one.
+ */
+const PLAIN_RUN = pattern(
+  String.raw`data: (\{[^[{\\\n\r]*"choices":\[)\{"index":(${DIGITS}),"delta":\{"content":"${PLAIN_ASCII_TEXT}"\}${UNFINISHED}\n\n`,
+  String.raw`(?:data: \1\{"index":\2,"delta":\{"content":"${PLAIN_ASCII_TEXT}"\}${UNFINISHED}\n\n)*`,
 );
 
 /** After the prefix of the usage-only last chunk: no choices, then the usage object. */
@@ -168,9 +183,32 @@ export class OpenAIChatDecoder extends StreamDecoder {
     const from = digitsEnd(text, at + INDEX.length) + CONTENT.length;
     const to = text.indexOf('"', from);
     if (to === from) return false;
-    if (!choice.wantsText(this.budget)) return true;
+    if (!choice.wantsText(this.budget)) {
+      this.plainRun = true;
+      return true;
+    }
     choice.addText(this.budget, keep(text.slice(from, to), text), to - from);
     return true;
+  }
+
+  /** See StreamDecoder#run: PLAIN_RUN, the learnt prefix, a choice that wants no text. */
+  override run(text: string, pos: number, limit: number): number {
+    const prefix = this.prefix;
+    if (prefix === undefined) return 0;
+    PLAIN_RUN.lastIndex = pos;
+    const m = PLAIN_RUN.exec(text);
+    if (m === null) return 0;
+    const end = PLAIN_RUN.lastIndex;
+    if (end - pos > limit || m[1] !== prefix) return 0;
+    // As plainContent() for each event: the choice, which wants no text (the budget is spent, and
+    // nothing taken here adds to it).
+    const choice = this.choice(Number(m[2]));
+    if (choice === undefined || choice.wantsText(this.budget)) return 0;
+    let n = 0;
+    for (let i = text.indexOf('\n\n', pos); i !== -1 && i < end; i = text.indexOf('\n\n', i + 2)) n++;
+    this.runEnd = end;
+    this.plainRun = true;
+    return n;
   }
 
   /**
