@@ -38,7 +38,7 @@ if (spawnSync('perf', ['--version']).status !== 0) {
 
 /** Samples per symbol of one server under load: { total, bySymbol, requests }. */
 async function sample(spec, dir) {
-  const s = await startServer(framework, spec, { nodeArgs: ['--perf-basic-prof'] });
+  const s = await startServer(framework, spec, { nodeArgs: ['--perf-basic-prof', '--no-logfile-per-isolate', '--logfile=/dev/null'] });
   const url = `http://127.0.0.1:${s.port}${ROUTES[route]}`;
   try {
     await autocannon({ url, connections: 10, duration: WARMUP, overallRate: RATE });
