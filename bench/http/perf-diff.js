@@ -38,7 +38,9 @@ if (spawnSync('perf', ['--version']).status !== 0) {
 
 /** Samples per symbol of one server under load: { total, bySymbol, requests }. */
 async function sample(spec, dir) {
-  const s = await startServer(framework, spec, { nodeArgs: ['--perf-basic-prof', '--no-logfile-per-isolate', '--logfile=/dev/null'] });
+  // --perf-basic-prof also turns on V8's code log: into the temporary folder, not the working one.
+  const logfile = path.join(dir, `${spec.replace(/[^\w.-]/g, '_')}-v8.log`);
+  const s = await startServer(framework, spec, { nodeArgs: ['--perf-basic-prof', '--no-logfile-per-isolate', `--logfile=${logfile}`] });
   const url = `http://127.0.0.1:${s.port}${ROUTES[route]}`;
   try {
     await autocannon({ url, connections: 10, duration: WARMUP, overallRate: RATE });
