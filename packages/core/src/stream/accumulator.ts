@@ -163,18 +163,18 @@ export interface AccumulatorSettings extends StreamAccumulatorOptions {
  * only follows a content event).
  */
 class ContentRuns implements SSERunTaker {
-  end = 0;
   constructor(
     private readonly acc: { contentChunks: number },
     private readonly decoder: LLMStreamDecoder,
   ) {}
 
+  get end(): number {
+    return this.decoder.runEnd;
+  }
+
   take(text: string, pos: number, limit: number): number {
     const n = this.decoder.run(text, pos, limit);
-    if (n > 0) {
-      this.end = this.decoder.runEnd;
-      this.acc.contentChunks += n;
-    }
+    if (n > 0) this.acc.contentChunks += n;
     return n;
   }
 }

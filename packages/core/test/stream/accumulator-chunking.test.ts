@@ -148,13 +148,15 @@ describe('Accumulator: chunking and fast paths change nothing', () => {
     expect(fast.contentChunks).toBe(4);
   });
 
-  it('leaves a run longer than a third of maxEventBytes to the event-by-event path', () => {
+  it('never takes an event longer than maxEventBytes into a run: it is dropped, as event by event', () => {
     const events = [`data: ${content(0, 'a', '')}\n\n`];
-    for (let i = 0; i < 40; i++) events.push(`data: ${content(0, `t${i}`, '')}\n\n`);
+    for (let i = 0; i < 40; i++) events.push(`data: ${content(0, i === 20 ? 'x'.repeat(1500) : `t${i}`, '')}\n\n`);
     const body = events.join('');
-    const fast = outcome([body], true, { captureContent: false, keepText: false, maxEventBytes: 1200 });
-    expect(fast).toEqual(outcome([Buffer.from(body)], false, { captureContent: false, keepText: false, maxEventBytes: 1200 }));
-    expect(fast.contentChunks).toBe(41);
+    const options = { captureContent: false, keepText: false, maxEventBytes: 1200 };
+    const fast = outcome([body], true, options);
+    expect(fast).toEqual(outcome([Buffer.from(body)], false, options));
+    expect(fast.chunks).toBe(41);
+    expect(fast.contentChunks).toBe(40);
   });
 
   it('leaves an event longer than maxEventBytes to the parser, which drops it', () => {

@@ -190,16 +190,16 @@ export class LLMStreamDecoder {
     const d = this.decoder;
     if (d === undefined || !d.plainRun || !this.fastPaths) return 0;
     try {
-      const n = d.run(text, pos, limit);
-      if (n > 0) this.runEnd = d.runEnd;
-      return n;
+      return d.run(text, pos, limit);
     } catch {
       return 0;
     }
   }
 
   /** Where the events the last `run()` took end. */
-  runEnd = 0;
+  get runEnd(): number {
+    return this.decoder?.runEnd ?? 0;
+  }
 
   /**
    * One event already parsed (what an SDK's stream yields: the wire JSON as an object). Returns true
