@@ -5,7 +5,7 @@
  * for every ending: the server's status, the client's own cancel (CANCELLED), its deadline
  * (DEADLINE_EXCEEDED), a connection that failed (UNAVAILABLE).
  */
-import type { Interceptor, InterceptorOptions, Listener, Metadata, NextCall, Requester, StatusObject } from '@grpc/grpc-js';
+import type { InterceptingListener, Interceptor, InterceptorOptions, Metadata, NextCall, Requester, StatusObject } from '@grpc/grpc-js';
 
 /** What `nextCall()` returns (grpc-js does not export the interface by name). */
 type NextCallResult = ReturnType<NextCall>;
@@ -143,45 +143,27 @@ function begin(settings: Settings, state: ClientCall, metadata: Metadata): void 
 /** Scratch for reading the context an event arrives in (read and compared at once, never kept). */
 const HERE: ContextState = { span: undefined, baggage: undefined, suppressed: false, attachment: undefined };
 
-/**
- * Runs `next(value)` in the caller's context. The response arrives on a stream that may have been
- * opened in another call's context (the connection's), so the caller's is restored, but only when
- * it differs from the one the event arrived in (an AsyncResource per call cost more than this).
- */
-function inCaller<T>(caller: ContextState | undefined, next: (value: T) => void, value: T): void {
-  if (caller === undefined) return next(value);
+/** Whether the context an event arrives in is the caller's (then it runs as it is). */
+function inCallerContext(caller: ContextState): boolean {
   const here = readContext(HERE);
-  if (here.span === caller.span && here.baggage === caller.baggage && here.suppressed === caller.suppressed && here.attachment === caller.attachment) return next(value);
-  runWithContext(caller, () => next(value));
+  return here.span === caller.span && here.baggage === caller.baggage && here.suppressed === caller.suppressed && here.attachment === caller.attachment;
 }
 
-/** The interceptor's side of one call: the span, propagation, counts, metadata, the final status. */
+/**
+ * The interceptor's side of one call: the span, propagation, counts, metadata, the final status.
+ * What it hands on is an InterceptingListener (grpc-js's own kind: one argument per event, each
+ * passed on before it returns), not a Listener, which grpc-js would wrap in one more object and
+ * three closures per call to replay events a listener may hold back; ours holds none back.
+ * Each event is passed on in the caller's context: the response arrives on a stream that may
+ * have been opened in another call's context (the connection's), so the caller's is restored,
+ * but only when it differs from the one the event arrived in (an AsyncResource per call cost
+ * more than this).
+ */
 function requester(settings: Settings, state: ClientCall, streamingRequest: boolean): Requester {
-  let caller: ContextState | undefined;
-  const listener: Listener = {
-    onReceiveMetadata(md, next) {
-      if (settings.responseMetadata.length > 0 && state.span !== undefined && state.span.isRecording()) {
-        try {
-          const attrs: Attributes = {};
-          if (captureMetadata(md, settings.responseMetadata, 'rpc.response.metadata.', attrs) > 0) state.responseAttributes = attrs;
-        } catch (err) {
-          internalError('client', err);
-        }
-      }
-      inCaller(caller, next, md);
-    },
-    onReceiveMessage(message, next) {
-      state.received++;
-      inCaller(caller, next, message);
-    },
-    onReceiveStatus(status, next) {
-      finish(settings, state, status);
-      inCaller(caller, next, status);
-    },
-  };
   const r: Requester = {
-    start(metadata, _listener, next) {
+    start(metadata, downstream, next) {
       let md = metadata;
+      let caller: ContextState | undefined;
       try {
         state.metadata = metadata;
         // The caller's context, for the callbacks and stream events.
@@ -194,6 +176,30 @@ function requester(settings: Settings, state: ClientCall, streamingRequest: bool
       } catch (err) {
         internalError('client', err);
       }
+      const listener: InterceptingListener = {
+        onReceiveMetadata(received) {
+          if (settings.responseMetadata.length > 0 && state.span !== undefined && state.span.isRecording()) {
+            try {
+              const attrs: Attributes = {};
+              if (captureMetadata(received, settings.responseMetadata, 'rpc.response.metadata.', attrs) > 0) state.responseAttributes = attrs;
+            } catch (err) {
+              internalError('client', err);
+            }
+          }
+          if (caller === undefined || inCallerContext(caller)) downstream.onReceiveMetadata(received);
+          else runWithContext(caller, () => downstream.onReceiveMetadata(received));
+        },
+        onReceiveMessage(message) {
+          state.received++;
+          if (caller === undefined || inCallerContext(caller)) downstream.onReceiveMessage(message);
+          else runWithContext(caller, () => downstream.onReceiveMessage(message));
+        },
+        onReceiveStatus(status) {
+          finish(settings, state, status);
+          if (caller === undefined || inCallerContext(caller)) downstream.onReceiveStatus(status);
+          else runWithContext(caller, () => downstream.onReceiveStatus(status));
+        },
+      };
       next(md, listener);
     },
   };

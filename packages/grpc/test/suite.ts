@@ -124,6 +124,33 @@ export function defineSuite(label: string, grpc: GrpcJs): void {
         );
         expect(seen[1]).toBe(seen[0]);
       });
+
+      it("runs each call's callbacks and stream events in its own caller's context, not the one the connection was opened in", async () => {
+        const c = await setup();
+        // The first call opens the connection inside span "first"; grpc-js reads every later
+        // response from that connection, in the context it was opened in.
+        await tracer.withSpan('first', () => say(c, { text: 'open' }));
+        const unary = await tracer.withSpan('second', (span) =>
+          new Promise<[string, string | undefined]>((resolve) => {
+            c.Say({ text: 'a' }, () => resolve([span.spanContext().spanId, tracer.activeSpan()?.spanContext().spanId]));
+          }),
+        );
+        expect(unary[1]).toBe(unary[0]);
+        const streamed = await tracer.withSpan('third', (span) =>
+          new Promise<{ caller: string; seen: Array<string | undefined> }>((resolve) => {
+            const seen: Array<string | undefined> = [];
+            const call = c.Stream({ text: 's', count: 2 });
+            const here = () => seen.push(tracer.activeSpan()?.spanContext().spanId);
+            call.on('metadata', here);
+            call.on('data', here);
+            call.on('status', () => {
+              here();
+              resolve({ caller: span.spanContext().spanId, seen });
+            });
+          }),
+        );
+        expect(streamed.seen).toEqual([streamed.caller, streamed.caller, streamed.caller, streamed.caller]);
+      });
     });
 
     describe('streaming calls', () => {
