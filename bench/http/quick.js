@@ -38,7 +38,7 @@ async function main() {
       const w = await control(s.control, '/__bench/read');
       const cpuPerReq = w.cpuUs / w.requests;
       results[v].push(cpuPerReq);
-      console.log(`round ${r + 1} ${v}: ${cpuPerReq.toFixed(1)} µs/req CPU (user ${(w.userUs / w.requests).toFixed(1)}, system ${(w.systemUs / w.requests).toFixed(1)}), ${Math.round(res.requests.average)} req/s, gc ${w.gcCount} (${(w.gcMs * 1000 / w.requests).toFixed(1)} µs/req)`);
+      console.log(`round ${r + 1} ${v}: ${cpuPerReq.toFixed(1)} µs/req CPU (user ${(w.userUs / w.requests).toFixed(1)}, system ${(w.systemUs / w.requests).toFixed(1)}), ${Math.round(res.requests.average)} req/s, gc ${w.gcCount} (${(w.gcMs * 1000 / w.requests).toFixed(1)} µs/req; major ${w.gcMajorCount}, ${(w.gcMajorMs * 1000 / w.requests).toFixed(1)} µs/req)`);
     }
   }
   const med = (a) => a.slice().sort((x, y) => x - y)[Math.floor(a.length / 2)];
