@@ -22,7 +22,7 @@ interface RouteLike {
 }
 
 export const STATE = Symbol('tracewire.express.state');
-const MATCHED = Symbol('tracewire.express.matched');
+export const MATCHED = Symbol('tracewire.express.matched');
 const DISPATCH_PATCHED = Symbol.for('tracewire.express.dispatch');
 
 /** A request as the adapter sees it: Express's fields, and the adapter's state under Symbols. */

@@ -7,7 +7,7 @@
 import type { ServerResponse } from 'node:http';
 import { createServerInstrumentation } from '@tracewire/core';
 import type { ServerTracingOptions } from '@tracewire/core';
-import { STATE, patchResolvableExpress, prepareApp, routeOf } from './app';
+import { MATCHED, STATE, patchResolvableExpress, prepareApp, routeOf } from './app';
 import type { Next, Tracked } from './app';
 
 export { traced } from './traced';
@@ -17,7 +17,9 @@ export type ExpressTracingOptions = ServerTracingOptions;
 
 /** Tracing middleware: register it first, `app.use(tracingMiddleware())`. */
 export function tracingMiddleware(options?: ExpressTracingOptions): (req: any, res: any, next: Next) => void {
-  const inst = createServerInstrumentation<Tracked>(options, { name: 'express', route: routeOf });
+  // Express replaces the prototypes of req and res on every request: the symbols set on them are
+  // reserved before it does (a cost on Node 20 and 22 otherwise; core's http/slots.ts).
+  const inst = createServerInstrumentation<Tracked>(options, { name: 'express', route: routeOf, requestSlots: [STATE, MATCHED] });
   patchResolvableExpress();
 
   // Apps whose error recorder is in place and whose routes report their template.

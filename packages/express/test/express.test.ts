@@ -24,6 +24,46 @@ describe.each(versions)('tracingMiddleware (%s)', (_label, express) => {
     return { tracer, exporter, ...(await listenTraced(http.createServer(app), tracer)) };
   }
 
+  it('reserves its request and response slots before Express replaces their prototypes, on Node 20 and 22 only, once per server', async () => {
+    const major = Number(process.versions.node.split('.')[0]);
+    const { tracer, exporter } = memoryTracer();
+    const app = express();
+    app.use(tracingMiddleware({ tracer }));
+    // What Express's own 'request' listener (the app) finds on the objects it is handed.
+    const seen: Array<{ req: number; res: number }> = [];
+    const server = http.createServer();
+    const tracewireSymbols = (o: object) => Object.getOwnPropertySymbols(o).filter((k) => String(k).startsWith('Symbol(tracewire.')).length;
+    server.on('request', (req, res) => {
+      seen.push({ req: tracewireSymbols(req), res: tracewireSymbols(res) });
+      app(req, res);
+    });
+    app.get('/u/:id', (req: any, res: any) => res.json({ id: req.params.id }));
+    const listening = await listen(server);
+    try {
+      for (let i = 0; i < 5; i++) {
+        const res = await request(`${listening.url}/u/${i}`);
+        expect(JSON.parse(res.body)).toEqual({ id: String(i) });
+      }
+      await eventually(() => exporter.spans().length === 5);
+      // The route is still read from the slot: every span is named by its template.
+      expect(exporter.spans().map((s) => s.name)).toEqual(Array(5).fill('GET /u/:id'));
+      const listeners = server.listeners('request');
+      if (major < 24) {
+        expect(listeners.length).toBe(2);
+        expect((listeners[0] as { name?: string }).name).toBe('tracewireReserveSlots');
+        // The first request came before the adapter knew the server; the later ones arrive with
+        // the adapter's two request slots and the tap's response slot already there.
+        expect(seen[0]).toEqual({ req: 0, res: 0 });
+        for (const s of seen.slice(1)) expect(s).toEqual({ req: 2, res: 1 });
+      } else {
+        expect(listeners.length).toBe(1);
+        for (const s of seen) expect(s).toEqual({ req: 0, res: 0 });
+      }
+    } finally {
+      await listening.close();
+    }
+  });
+
   it('continues an incoming traceparent with its flags and tracestate', async () => {
     const t = await setup((app) => app.get('/hello', (_req: any, res: any) => res.json({ ok: true })));
     try {

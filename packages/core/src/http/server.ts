@@ -25,6 +25,7 @@ import type { IgnoreOption } from './ignore';
 import { ResponseTap } from './tap';
 import type { TapSettings } from './tap';
 import { onResponseClose } from './finish';
+import { slotReserver } from './slots';
 import { HttpExchange, headerValue, parseHost, schemeOf } from './request';
 
 export { nodeHeaderGetter } from './request';
@@ -56,6 +57,12 @@ export interface HttpAdapter<S> {
    * passed to `start` (its request or context object).
    */
   route?: (source: S) => string | undefined;
+  /**
+   * The symbols the adapter sets on each `req`, for a framework that replaces the prototypes of
+   * `req` and `res` (Express): on Node 20 and 22 they are reserved before the framework sees the
+   * request, with the response tap's (http/slots.ts).
+   */
+  requestSlots?: readonly symbol[];
 }
 
 /** One request's server span, as `start` returns it (see server/span.ts). */
@@ -148,6 +155,7 @@ export class ServerInstrumentation<S = IncomingMessage> {
   private readonly stream: { formats: ReadonlySet<StreamFormat>; maxBytes: number | undefined } | undefined;
   private tapSettings: TapSettings | undefined;
   private tapFor: Tracer | undefined;
+  private readonly reserveSlots: ((req: IncomingMessage) => void) | undefined;
 
   constructor(options: ServerTracingOptions = {}, adapter: string | HttpAdapter<S> = 'http') {
     const name = typeof adapter === 'string' ? adapter : adapter.name;
@@ -173,6 +181,7 @@ export class ServerInstrumentation<S = IncomingMessage> {
     this.onRequest = options.onRequest;
     this.onResponse = options.onResponse;
     this.stream = normaliseStream(options.stream);
+    this.reserveSlots = typeof adapter === 'string' ? undefined : slotReserver(adapter.requestSlots);
   }
 
   /** The tracer: explicit, or the global one as it is when the request arrives. */
@@ -197,6 +206,7 @@ export class ServerInstrumentation<S = IncomingMessage> {
    */
   start(req: IncomingMessage, res: ServerResponse, source?: S, options?: ServerStartOptions): ServerRequestState | undefined {
     try {
+      if (this.reserveSlots !== undefined) this.reserveSlots(req);
       const url = req.url || '/';
       const q = url.indexOf('?');
       const path = q === -1 ? url : url.slice(0, q);

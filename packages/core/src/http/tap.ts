@@ -42,7 +42,7 @@ const HOLD_BYTES = 16 * 1024;
 const spareHoldBuffers: Buffer[] = [];
 const MAX_SPARE_HOLD_BUFFERS = 16;
 
-const TAP: unique symbol = Symbol.for('tracewire.http.tap') as never;
+export const TAP: unique symbol = Symbol.for('tracewire.http.tap') as never;
 const PATCHED: unique symbol = Symbol.for('tracewire.http.tap.patched') as never;
 type Tapped = ServerResponse & { [TAP]?: ResponseTap };
 
