@@ -143,10 +143,19 @@ function begin(settings: Settings, state: ClientCall, metadata: Metadata): void 
 /** Scratch for reading the context an event arrives in (read and compared at once, never kept). */
 const HERE: ContextState = { span: undefined, baggage: undefined, suppressed: false, attachment: undefined };
 
-/** Whether the context an event arrives in is the caller's (then it runs as it is). */
-function inCallerContext(caller: ContextState): boolean {
-  const here = readContext(HERE);
-  return here.span === caller.span && here.baggage === caller.baggage && here.suppressed === caller.suppressed && here.attachment === caller.attachment;
+/**
+ * Calls `event.call(target, value)` in the caller's context: as it is when the event arrived in
+ * that context already, else with the caller's restored.
+ */
+function inCaller<T>(caller: ContextState | undefined, target: InterceptingListener, event: (value: T) => void, value: T): void {
+  if (caller !== undefined) {
+    const here = readContext(HERE);
+    if (here.span !== caller.span || here.baggage !== caller.baggage || here.suppressed !== caller.suppressed || here.attachment !== caller.attachment) {
+      runWithContext(caller, () => event.call(target, value));
+      return;
+    }
+  }
+  event.call(target, value);
 }
 
 /**
@@ -186,18 +195,15 @@ function requester(settings: Settings, state: ClientCall, streamingRequest: bool
               internalError('client', err);
             }
           }
-          if (caller === undefined || inCallerContext(caller)) downstream.onReceiveMetadata(received);
-          else runWithContext(caller, () => downstream.onReceiveMetadata(received));
+          inCaller(caller, downstream, downstream.onReceiveMetadata, received);
         },
         onReceiveMessage(message) {
           state.received++;
-          if (caller === undefined || inCallerContext(caller)) downstream.onReceiveMessage(message);
-          else runWithContext(caller, () => downstream.onReceiveMessage(message));
+          inCaller(caller, downstream, downstream.onReceiveMessage, message);
         },
         onReceiveStatus(status) {
           finish(settings, state, status);
-          if (caller === undefined || inCallerContext(caller)) downstream.onReceiveStatus(status);
-          else runWithContext(caller, () => downstream.onReceiveStatus(status));
+          inCaller(caller, downstream, downstream.onReceiveStatus, status);
         },
       };
       next(md, listener);

@@ -16,9 +16,6 @@ const NEEDED = Number(process.versions.node.split('.')[0]) < 24;
 type SlotServer = { prependListener(event: 'request', listener: (req: IncomingMessage, res: ServerResponse) => void): unknown };
 type Slotted = Record<symbol, unknown>;
 
-/** Servers whose requests already get the slots. */
-const reserved = new WeakSet<object>();
-
 /**
  * Returns what the adapter calls with each request it sees (undefined when nothing is needed):
  * on the first request from a server, it prepends the listener that defines `requestSlots` on
@@ -35,6 +32,8 @@ export function slotReserver(requestSlots: readonly symbol[] | undefined): ((req
       // A frozen request: the adapter's own assignment fails the same way, and is guarded there.
     }
   };
+  // Servers whose requests already get these slots.
+  const reserved = new WeakSet<object>();
   let last: object | undefined;
   return (req: IncomingMessage): void => {
     const socket = req.socket as (IncomingMessage['socket'] & { server?: unknown }) | null;
