@@ -29,18 +29,15 @@ export function slotReserver(requestSlots: readonly symbol[] | undefined): ((req
       for (let i = 0; i < keys.length; i++) (req as unknown as Slotted)[keys[i]] = undefined;
       (res as unknown as Slotted)[TAP] = undefined;
     } catch {
-      // A frozen request: the adapter's own assignment fails the same way, and is guarded there.
+      // A request that takes no new property (frozen): nothing to reserve; the server goes on.
     }
   };
-  // Servers whose requests already get these slots.
+  // Servers whose requests already get these slots (weakly: a closed server is not kept).
   const reserved = new WeakSet<object>();
-  let last: object | undefined;
   return (req: IncomingMessage): void => {
     const socket = req.socket as (IncomingMessage['socket'] & { server?: unknown }) | null;
     const server = socket !== null && socket !== undefined ? socket.server : undefined;
-    if (server === last || server === null || typeof server !== 'object') return;
-    last = server;
-    if (reserved.has(server)) return;
+    if (server === null || typeof server !== 'object' || reserved.has(server)) return;
     reserved.add(server);
     try {
       if (typeof (server as Partial<SlotServer>).prependListener === 'function') (server as SlotServer).prependListener('request', define);
